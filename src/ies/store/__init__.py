@@ -9,5 +9,15 @@ every head.
 
 from ies.store._engine import Base, open_engine, session_factory, sqlite_url_for
 from ies.store._migrate import current_heads, migrate
+from ies.store._types import UTCDateTime, utcnow
 
-__all__ = ["Base", "current_heads", "migrate", "open_engine", "session_factory", "sqlite_url_for"]
+__all__ = [
+    "Base",
+    "UTCDateTime",
+    "current_heads",
+    "migrate",
+    "open_engine",
+    "session_factory",
+    "sqlite_url_for",
+    "utcnow",
+]
