@@ -11,6 +11,7 @@ TABLE_MODULES = [
     "ies.registry.subscriber_tables",
     "ies.registry.asset_tables",
     "ies.exchange.tables",
+    "ies.audit.tables",
 ]
 
 for _name in TABLE_MODULES:

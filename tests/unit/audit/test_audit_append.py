@@ -1,0 +1,91 @@
+"""`append` writes inside the caller's transaction: gapless sequence, linear chain, nothing without a commit."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from ies.audit import AuditLog, append
+from ies.audit._entry import GENESIS_PREV_HASH, entry_hash
+from ies.audit._merkle import leaf_hash
+from ies.audit.tables import AuditEntryRow, AuditNodeRow
+from ies.errors import UsageError
+
+
+def test_entries_get_gapless_sequence_numbers_and_a_linear_chain(engine: Engine) -> None:
+    with Session(engine) as session, session.begin():
+        first = append(session, "message.in", "bap.example.com", "msg-1", {"action": "search"})
+        second = append(session, "message.out", "bpp.example.com", "msg-1", {"action": "on_search"})
+    with Session(engine) as session, session.begin():
+        third = append(session, "consent.transition", "did:key:z6Mk", "consent-9", {"to": "ACTIVE"})
+    assert [first.seq, second.seq, third.seq] == [0, 1, 2]
+    assert first.prev_hash == GENESIS_PREV_HASH
+    assert second.prev_hash == first.entry_hash
+    assert third.prev_hash == second.entry_hash
+    stored = list(AuditLog(engine).entries())
+    assert stored == [first, second, third]
+    # The stored hash is the hash of exactly what was stored.
+    for e in stored:
+        assert e.entry_hash == entry_hash(
+            e.seq, e.recorded_at, e.kind, e.actor, e.subject, e.payload, e.prev_hash
+        )
+
+
+def test_payload_is_stored_as_rfc8785_canonical_json(engine: Engine) -> None:
+    with Session(engine) as session, session.begin():
+        entry = append(session, "policy.decision", "node", "req-1", {"b": 1, "a": [1.5, "é"], "c": None})
+    assert entry.payload == '{"a":[1.5,"é"],"b":1,"c":null}'
+    assert AuditLog(engine).entry(0).payload_json == {"a": [1.5, "é"], "b": 1, "c": None}
+
+
+def test_rollback_of_the_action_removes_its_audit_line_and_keeps_the_sequence(engine: Engine) -> None:
+    with Session(engine) as session, session.begin():
+        append(session, "message.in", "a", "m0", {})
+    with Session(engine) as session:
+        session.begin()
+        append(session, "message.in", "a", "m1", {})
+        session.rollback()
+    with Session(engine) as session, session.begin():
+        entry = append(session, "message.in", "a", "m2", {})
+    assert entry.seq == 1
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(AuditEntryRow)) == 2
+        leaves = session.scalars(select(AuditNodeRow.hash).where(AuditNodeRow.level == 0)).all()
+    assert len(leaves) == 2
+    assert leaves[1] == leaf_hash(bytes.fromhex(entry.entry_hash))
+
+
+def test_times_are_utc_with_microseconds(engine: Engine) -> None:
+    ist = timezone(timedelta(hours=5, minutes=30))
+    with Session(engine) as session, session.begin():
+        entry = append(session, "message.in", "a", "m", {}, at=datetime(2026, 1, 1, 5, 30, tzinfo=ist))
+    assert entry.recorded_at == "2026-01-01T00:00:00.000000Z"
+    assert entry.time == datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("kind", "actor", "subject", "payload", "message"),
+    [
+        ("Message", "a", "s", {}, "dotted lower-case"),
+        ("message", "a", "s", {}, "dotted lower-case"),
+        ("message.in", "", "s", {}, "actor"),
+        ("message.in", "a", "x" * 513, {}, "subject"),
+        ("message.in", "a", "s", [1, 2], "JSON object"),
+        ("message.in", "a", "s", {"n": 2**60}, "canonical JSON"),
+        ("message.in", "a", "s", {"x": float("nan")}, "canonical JSON"),
+    ],
+)
+def test_bad_input_is_refused_before_anything_is_written(
+    engine: Engine, kind: str, actor: str, subject: str, payload: object, message: str
+) -> None:
+    with Session(engine) as session, session.begin(), pytest.raises(UsageError, match=message):
+        append(session, kind, actor, subject, payload)  # type: ignore[arg-type]
+    assert AuditLog(engine).size() == 0
+
+
+def test_naive_time_is_refused(engine: Engine) -> None:
+    with Session(engine) as session, session.begin(), pytest.raises(UsageError, match="timezone-aware"):
+        append(session, "message.in", "a", "s", {}, at=datetime(2026, 1, 1))
