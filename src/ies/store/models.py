@@ -9,8 +9,9 @@ import importlib
 
 TABLE_MODULES = [
     "ies.registry.subscriber_tables",
-    "ies.registry.asset_tables",
+    "ies.registry.assets.tables",
     "ies.exchange.tables",
+    "ies.discovery.tables",
     "ies.audit.tables",
 ]
 
