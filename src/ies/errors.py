@@ -16,7 +16,9 @@ carrying its `code`, and `ies.errors.to_http` / `to_exit_code` are the only plac
     │   └── UnauthorizedAction        AUT_UNAUTHORIZED_ACTION       403
     ├── SchemaError                   SCH_*                         400   1
     │   ├── InvalidJSON               SCH_INVALID_JSON                    2
-    │   └── SchemaValidationFailed    SCH_SCHEMA_VALIDATION_FAILED
+    │   ├── SchemaValidationFailed    SCH_SCHEMA_VALIDATION_FAILED
+    │   ├── UnsupportedAction         SCH_UNSUPPORTED_ACTION        404
+    │   └── PayloadTooLarge           SCH_PAYLOAD_TOO_LARGE         413
     ├── NetworkError                  NET_*                         502   1
     │   ├── PeerUnreachable           NET_PEER_UNREACHABLE
     │   ├── CallbackTimeout           NET_CALLBACK_TIMEOUT          504
@@ -39,6 +41,7 @@ __all__ = [
     "KeyExpiredOrRevoked",
     "NetworkError",
     "NotFoundError",
+    "PayloadTooLarge",
     "PeerUnreachable",
     "PolicyError",
     "ReplayedMessage",
@@ -48,6 +51,7 @@ __all__ = [
     "SignatureMissing",
     "SubscriberNotFound",
     "UnauthorizedAction",
+    "UnsupportedAction",
     "UsageError",
     "all_error_classes",
     "to_exit_code",
@@ -137,6 +141,16 @@ class InvalidJSON(SchemaError):
 
 class SchemaValidationFailed(SchemaError):
     code = "SCH_SCHEMA_VALIDATION_FAILED"
+
+
+class UnsupportedAction(SchemaError):
+    code = "SCH_UNSUPPORTED_ACTION"
+    http_status = 404
+
+
+class PayloadTooLarge(SchemaError):
+    code = "SCH_PAYLOAD_TOO_LARGE"
+    http_status = 413
 
 
 class NetworkError(IESError):

@@ -1,0 +1,143 @@
+"""Writing the message log and the replay guard, and handing each line to the audit trail.
+
+Everything a receive or send records goes through `MessageLog.record`, in ONE transaction with the replay
+guard insert and the audit line, so a message can never be accepted without its audit line or the reverse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ies.errors import ReplayedMessage
+from ies.exchange.tables import MessageLogRow, ReplayGuardRow
+from ies.store import session_factory, utcnow
+
+__all__ = ["AuditSink", "LoggedMessage", "MessageLog"]
+
+#: (session, kind, actor, subject, payload) → None; writes an audit line inside the caller's transaction.
+AuditSink = Callable[[Session, str, str, str, dict[str, Any]], Any]
+
+
+@dataclass(frozen=True)
+class LoggedMessage:
+    direction: str
+    action: str
+    sender_id: str | None
+    receiver: str | None
+    message_id: str | None
+    transaction_id: str | None
+    outcome: str
+    error_code: str | None = None
+    http_status: int | None = None
+    digest: str | None = None
+    key_id: str | None = None
+    body: str | None = None
+
+
+class MessageLog:
+    def __init__(self, engine: Engine, audit: AuditSink | None = None, *, keep_bodies: bool = True):
+        self.engine = engine
+        self.sessions = session_factory(engine)
+        self.audit = audit
+        self.keep_bodies = keep_bodies
+
+    def record(
+        self,
+        msg: LoggedMessage,
+        *,
+        replay_key: tuple[str, str, str] | None = None,
+        replay_until: datetime | None = None,
+        extra: Callable[[Session], None] | None = None,
+    ) -> None:
+        """Log one message; with `replay_key`, refuse it (ReplayedMessage) if already accepted."""
+        now = utcnow()
+        with self.sessions.begin() as session:
+            if replay_key is not None:
+                self._guard(session, replay_key, replay_until or now + timedelta(minutes=5), now)
+            session.add(
+                MessageLogRow(
+                    direction=msg.direction,
+                    action=msg.action,
+                    sender_id=msg.sender_id,
+                    receiver=msg.receiver,
+                    message_id=msg.message_id,
+                    transaction_id=msg.transaction_id,
+                    outcome=msg.outcome,
+                    error_code=msg.error_code,
+                    http_status=msg.http_status,
+                    digest=msg.digest,
+                    key_id=msg.key_id,
+                    at=now,
+                    body=msg.body if self.keep_bodies else None,
+                )
+            )
+            if self.audit is not None:
+                self.audit(
+                    session,
+                    f"message.{msg.direction}",
+                    msg.sender_id or "unauthenticated",
+                    f"{msg.action}:{msg.message_id}",
+                    {
+                        "action": msg.action,
+                        "messageId": msg.message_id,
+                        "transactionId": msg.transaction_id,
+                        "outcome": msg.outcome,
+                        "errorCode": msg.error_code,
+                        "digest": msg.digest,
+                        "keyId": msg.key_id,
+                        "receiver": msg.receiver,
+                    },
+                )
+            if extra is not None:
+                extra(session)
+
+    def _guard(self, session: Session, key: tuple[str, str, str], until: datetime, now: datetime) -> None:
+        sender, action, message_id = key
+        existing = session.get(ReplayGuardRow, key)
+        if existing is not None:
+            if existing.expires_at > now:
+                raise ReplayedMessage(f"message {message_id} from {sender} for {action} was already received")
+            session.delete(existing)
+            session.flush()
+        try:
+            session.add(ReplayGuardRow(sender_id=sender, action=action, message_id=message_id, expires_at=until))
+            session.flush()
+        except IntegrityError:  # a concurrent twin won the race; the whole transaction rolls back
+            raise ReplayedMessage(f"message {message_id} from {sender} for {action} was already received") from None
+
+    def prune(self) -> int:
+        with self.sessions.begin() as session:
+            result = session.execute(delete(ReplayGuardRow).where(ReplayGuardRow.expires_at < utcnow()))
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    def messages(self, *, transaction_id: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        with self.sessions() as session:
+            query = select(MessageLogRow).order_by(MessageLogRow.id.desc()).limit(limit)
+            if transaction_id:
+                query = query.where(MessageLogRow.transaction_id == transaction_id)
+            rows = list(session.scalars(query))
+        return [
+            {
+                "id": r.id,
+                "direction": r.direction,
+                "action": r.action,
+                "sender_id": r.sender_id,
+                "receiver": r.receiver,
+                "message_id": r.message_id,
+                "transaction_id": r.transaction_id,
+                "outcome": r.outcome,
+                "error_code": r.error_code,
+                "http_status": r.http_status,
+                "digest": r.digest,
+                "key_id": r.key_id,
+                "at": r.at.isoformat(),
+            }
+            for r in reversed(rows)
+        ]

@@ -1,0 +1,307 @@
+"""A node: one FastAPI app that plays the roles its config names (REGISTRY, CDS, BAP, BPP, …).
+
+The app is thin: it wires the building blocks (store, identity, registry client, exchange router and
+client) and mounts the routes each role needs. Beckn actions arrive at `POST /beckn/{action}`; the
+operator's routes under `/admin` need the node's bearer token.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+import ies
+from ies.discovery import CatalogStore
+from ies.errors import IESError, NotFoundError, PeerUnreachable, UnauthorizedAction, UsageError, to_http
+from ies.exchange.context import Context, callback_of, is_callback, new_context
+from ies.exchange.inbound import ExchangeRouter, InboundMessage, basic_envelope_check
+from ies.exchange.messagelog import AuditSink, MessageLog
+from ies.exchange.outbound import BecknClient
+from ies.exchange.verify import Verifier
+from ies.identity.keys import NodeKeys
+from ies.node.config import NodeConfig
+from ies.node.roles import _validate_publish, install_bpp_defaults, install_cds, load_catalog
+from ies.registry import directory
+from ies.registry.client import RegistryClient
+from ies.registry.records import KeyRecord, Role
+from ies.registry.service import RegistryState, registry_router
+from ies.store import migrate, open_engine, session_factory
+
+__all__ = ["NodeRuntime", "create_app"]
+
+
+def _audit_sink() -> AuditSink | None:
+    try:
+        from ies.audit import append
+    except ImportError:
+        return None
+    return append
+
+
+class NodeRuntime:
+    """Everything a running node holds; built once per app (no module-level state)."""
+
+    def __init__(self, cfg: NodeConfig):
+        self.cfg = cfg
+        self.keys: NodeKeys = cfg.keys()
+        self.admin_token = cfg.admin_token()
+        self.engine = open_engine(cfg.db_url())
+        migrate(self.engine)
+        self.log = MessageLog(self.engine, _audit_sink(), keep_bodies=cfg.log_bodies)
+        self.client = BecknClient(
+            subscriber_id=cfg.subscriber_id, key_id=self.keys.key_id, key=self.keys.signing, log=self.log
+        )
+        self.registry_client: RegistryClient | None = None
+        if cfg.has_role(Role.REGISTRY):
+            sessions = session_factory(self.engine)
+
+            async def local_keys(subscriber_id: str, key_id: str) -> KeyRecord | None:
+                with sessions() as session:
+                    return directory.get_key(session, subscriber_id, key_id)
+
+            key_source = local_keys
+        else:
+            if not cfg.registry_url:
+                raise UsageError("a node that is not a registry needs registry_url in its config")
+            self.registry_client = RegistryClient(cfg.registry_url, ttl_s=cfg.registry_cache_ttl_s)
+            key_source = self.registry_client.get_key
+        validators = [basic_envelope_check, _validate_publish]
+        self.router = ExchangeRouter(
+            subscriber_id=cfg.subscriber_id,
+            verifier=Verifier(key_source, skew_s=cfg.skew_s),
+            log=self.log,
+            send_callback=self.send_callback,
+            on_callback=self.client.resolve,
+            validators=validators,
+        )
+        self.catalog: dict[str, Any] | None = None
+        if cfg.has_role(Role.CDS):
+            install_cds(self.router, CatalogStore(self.engine))
+        if cfg.has_role(Role.BPP):
+            self.catalog = load_catalog(cfg.path(cfg.catalog_file) if cfg.catalog_file else None, cfg.subscriber_id)
+            install_bpp_defaults(self.router, self.catalog)
+
+    async def send_callback(self, msg: InboundMessage, action: str, answer: dict[str, Any]) -> None:
+        ctx = msg.context.wire()
+        ctx.update(action=action, bppId=self.cfg.subscriber_id, bppUri=self.cfg.beckn_url)
+        ctx["timestamp"] = new_context(action, bap_id="-", bap_uri="-").timestamp
+        body: dict[str, Any] = {"context": ctx, "message": {}}
+        if "__error__" in answer:
+            body["error"] = answer["__error__"]
+        else:
+            body["message"] = answer
+        target = msg.context.bapUri
+        if not target:
+            return
+        await self.client.send(f"{target.rstrip('/')}/{action}", body)
+
+    def context_for(self, action: str, bpp_id: str | None, bpp_uri: str | None, txn: str | None) -> Context:
+        ctx = new_context(
+            action,
+            bap_id=self.cfg.subscriber_id,
+            bap_uri=self.cfg.beckn_url,
+            bpp_id=bpp_id,
+            bpp_uri=bpp_uri,
+            network_id=self.cfg.network_id,
+            transaction_id=txn,
+        )
+        if action == "catalog/publish":
+            ctx = Context.model_validate(
+                {**ctx.wire(), "bapId": None, "bapUri": None, "bppId": self.cfg.subscriber_id,
+                 "bppUri": self.cfg.beckn_url}
+            )
+        return ctx
+
+    async def aclose(self) -> None:
+        await self.router.drain()
+        await self.client.aclose()
+        if self.registry_client is not None:
+            await self.registry_client.aclose()
+        self.engine.dispose()
+
+
+def _error(err: IESError) -> JSONResponse:
+    status, body = to_http(err)
+    return JSONResponse({"error": body}, status_code=status)
+
+
+def create_app(cfg: NodeConfig) -> FastAPI:
+    rt = NodeRuntime(cfg)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):  # type: ignore[no-untyped-def]
+        yield
+        await rt.aclose()
+
+    app = FastAPI(
+        title=f"ies node {cfg.name}",
+        version=ies.__version__,
+        description=f"IES node playing {', '.join(r.value for r in cfg.roles)}",
+        lifespan=lifespan,
+    )
+    app.state.runtime = rt
+    app.state.engine = rt.engine
+
+    def require_operator(request: Request) -> None:
+        given = request.headers.get("authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {rt.admin_token}".encode()):
+            raise UnauthorizedAction("operator token required")
+
+    @app.get("/health")
+    def health() -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "name": cfg.name,
+            "roles": [r.value for r in cfg.roles],
+            "subscriber_id": cfg.subscriber_id,
+            "key_id": rt.keys.key_id,
+            "url": cfg.public_url,
+        }
+
+    @app.post("/beckn/on_subscribe")
+    async def on_subscribe(request: Request) -> JSONResponse:
+        """Answer the registry's encrypted challenge (proof that we hold our X25519 key)."""
+        try:
+            body = orjson.loads(await request.body())
+            answer = directory.answer_challenge(
+                rt.keys.encryption.private_key, body["registry_encr_public_key"], body["challenge"]
+            )
+        except Exception:
+            return JSONResponse({"error": {"code": "REG_CHALLENGE_FAILED", "message": "cannot decrypt"}}, 400)
+        return JSONResponse({"answer": answer})
+
+    @app.post("/beckn/{action:path}")
+    async def beckn(action: str, request: Request) -> Response:
+        raw = await request.body()
+        reply = await rt.router.receive(action, request.headers.get("authorization"), raw)
+        return Response(orjson.dumps(reply.body), reply.status, reply.headers, media_type="application/json")
+
+    # -- operator routes ------------------------------------------------------------------------------
+    @app.post("/admin/subscribe")
+    async def admin_subscribe(request: Request) -> JSONResponse:
+        try:
+            require_operator(request)
+            if not cfg.registry_url:
+                raise UsageError("no registry_url configured")
+            body = {
+                "subscriber_id": cfg.subscriber_id,
+                "key_id": rt.keys.key_id,
+                "url": cfg.beckn_url,
+                "roles": [r.value for r in cfg.roles],
+                "domains": cfg.domains,
+                "network_memberships": [cfg.network_id],
+                "signing_public_key": rt.keys.signing.public_key_b64,
+                "encr_public_key": rt.keys.encryption.public_key_b64,
+            }
+            raw = orjson.dumps(body)
+            async with httpx.AsyncClient(timeout=15) as client:
+                resp = await client.post(
+                    f"{cfg.registry_url.rstrip('/')}/subscribe",
+                    content=raw,
+                    headers={"Authorization": rt.client.sign(raw), "Content-Type": "application/json"},
+                )
+            return JSONResponse(resp.json(), status_code=resp.status_code)
+        except httpx.HTTPError as exc:
+            return _error(PeerUnreachable(f"registry unreachable: {exc.__class__.__name__}"))
+        except IESError as err:
+            return _error(err)
+
+    @app.post("/admin/catalog/publish")
+    async def admin_publish(request: Request) -> JSONResponse:
+        try:
+            require_operator(request)
+            if rt.catalog is None or not cfg.cds_url:
+                raise UsageError("only a BPP with cds_url configured publishes catalogues")
+            ctx = rt.context_for("catalog/publish", None, None, None)
+            ack = await rt.client.send(f"{cfg.cds_url.rstrip('/')}/catalog/publish",
+                                       {"context": ctx.wire(), "message": {"catalogs": [rt.catalog]}})
+            return JSONResponse({"ack": ack.body}, status_code=200 if ack.ok else 502)
+        except IESError as err:
+            return _error(err)
+
+    @app.post("/admin/caller/{action}")
+    async def admin_caller(action: str, request: Request) -> JSONResponse:
+        """Send a signed request as this BAP and wait for its callback (what `ies network ping` drives)."""
+        try:
+            require_operator(request)
+            if is_callback(action) or action not in {"discover", "select", "init", "confirm", "status",
+                                                     "track", "update", "cancel", "rate", "support"}:
+                raise NotFoundError(f"cannot originate {action!r}")
+            try:
+                spec = orjson.loads(await request.body() or b"{}")
+            except orjson.JSONDecodeError:
+                raise UsageError("body is not JSON") from None
+            if action == "discover":
+                target = spec.get("bpp_uri") or cfg.cds_url
+                bpp_id = None
+            else:
+                target, bpp_id = spec.get("bpp_uri"), spec.get("bpp_id")
+            if not target:
+                raise UsageError("no target: give bpp_uri (or configure cds_url for discover)")
+            ctx = rt.context_for(action, bpp_id, target if bpp_id else None, spec.get("transaction_id"))
+            started = time.perf_counter()
+            ack, callback = await rt.client.request(
+                target, ctx, spec.get("message", {}), timeout_s=float(spec.get("timeout_s", 10))
+            )
+            return JSONResponse(
+                {
+                    "transaction_id": ctx.transactionId,
+                    "message_id": ctx.messageId,
+                    "ack": ack.body,
+                    "callback": callback.body if callback else None,
+                    "callback_action": callback_of(action),
+                    "elapsed_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "trail": rt.log.messages(transaction_id=ctx.transactionId),
+                },
+                status_code=200 if ack.ok else 502,
+            )
+        except IESError as err:
+            return _error(err)
+
+    @app.get("/admin/messages")
+    def admin_messages(request: Request, transaction_id: str | None = None, limit: int = 200) -> JSONResponse:
+        try:
+            require_operator(request)
+        except IESError as err:
+            return _error(err)
+        return JSONResponse(rt.log.messages(transaction_id=transaction_id, limit=min(max(limit, 1), 5000)))
+
+    if cfg.has_role(Role.REGISTRY):
+        app.include_router(
+            registry_router(
+                RegistryState(
+                    engine=rt.engine,
+                    encryption=rt.keys.encryption,
+                    admin_token=rt.admin_token,
+                    auto_approve=cfg.auto_approve,
+                    skew_s=cfg.skew_s,
+                    rotation_grace=timedelta(seconds=cfg.rotation_grace_s),
+                )
+            )
+        )
+    _mount_optional_routers(app, rt)
+    return app
+
+
+def _mount_optional_routers(app: FastAPI, rt: NodeRuntime) -> None:
+    """Routers of building blocks that every node serves (assets, audit, DID document)."""
+    try:
+        from ies.registry.assets.http import router as assets_router
+    except ImportError:
+        assets_router = None
+    if assets_router is not None and (rt.cfg.has_role(Role.REGISTRY) or rt.cfg.has_role(Role.DISCOM)):
+        app.include_router(assets_router)
+    try:
+        from ies.audit.http import router as audit_router
+    except ImportError:
+        audit_router = None
+    if audit_router is not None:
+        app.include_router(audit_router)
