@@ -35,11 +35,12 @@ from ies.identity.did_web import (
     DIDWebLocation,
     PublishedKey,
     build_did_document,
+    did_web_for_subscriber,
     did_web_from_url,
     did_web_location,
     node_did_document,
 )
-from ies.identity.resolved_key import ResolvedKey, select_verification_method
+from ies.identity.resolved_key import ResolvedKey, list_keys, select_verification_method
 from ies.identity.resolver import DIDResolver, Override
 from ies.identity.verification_method import KeyFormat, KeyType, key_from_method, make_method
 
@@ -67,10 +68,12 @@ __all__ = [
     "did_key_from_ed25519",
     "did_key_from_x25519",
     "did_router",
+    "did_web_for_subscriber",
     "did_web_from_url",
     "did_web_location",
     "ed25519_public_to_x25519",
     "key_from_method",
+    "list_keys",
     "make_method",
     "node_did_document",
     "parse_did",

@@ -34,6 +34,7 @@ __all__ = [
     "DIDWebLocation",
     "PublishedKey",
     "build_did_document",
+    "did_web_for_subscriber",
     "did_web_from_url",
     "did_web_location",
     "format_did_time",
@@ -136,6 +137,17 @@ def did_web_from_url(url: str) -> str:
     segments = [s for s in path.split("/") if s]
     did = ":".join(["did:web", domain, *segments])
     did_web_location(did)  # validates host, port and segments with the same rules as resolution
+    return did
+
+
+def did_web_for_subscriber(subscriber_id: str) -> str:
+    """The did:web of a Beckn participant: its subscriber id when that already is a did:web, else
+    `did:web:<subscriber_id>` for a hostname-style id (`bap1.ies.local` → `did:web:bap1.ies.local`)."""
+    did = subscriber_id if subscriber_id.startswith("did:web:") else f"did:web:{subscriber_id}"
+    try:
+        did_web_location(did)
+    except DIDInvalid as exc:
+        raise UsageError(f"subscriber id {subscriber_id!r} gives no did:web: {exc.message}") from exc
     return did
 
 

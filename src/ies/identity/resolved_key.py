@@ -19,7 +19,7 @@ from ies.errors import KeyExpiredOrRevoked, UsageError
 from ies.identity.did_errors import DIDDocumentInvalid, VerificationMethodNotFound
 from ies.identity.verification_method import KeyType, key_from_method
 
-__all__ = ["RELATIONSHIPS", "ResolvedKey", "select_verification_method"]
+__all__ = ["RELATIONSHIPS", "ResolvedKey", "list_keys", "select_verification_method"]
 
 RELATIONSHIPS = (
     "authentication",
@@ -109,6 +109,38 @@ def _time(method: Mapping[str, Any], name: str) -> datetime | None:
     return moment
 
 
+def _resolved(method_id: str, method: dict[str, Any], uses: frozenset[str]) -> ResolvedKey:
+    key_type, public_key = key_from_method(method)
+    return ResolvedKey(
+        id=method_id,
+        controller=str(method.get("controller")),
+        method_type=str(method.get("type")),
+        key_type=key_type,
+        public_key=public_key,
+        relationships=uses,
+        valid_from=_time(method, "validFrom"),
+        expires=_time(method, "expires"),
+        revoked=_time(method, "revoked"),
+        method=method,
+    )
+
+
+def list_keys(document: Mapping[str, Any], did: str) -> list[ResolvedKey]:
+    """Every Ed25519/X25519 key in a document with its relationships and validity, for display.
+
+    Nothing is checked for use here (no purpose, no time); methods holding other key types are skipped.
+    """
+    methods, relations = _methods_and_relationships(document, did)
+    keys: list[ResolvedKey] = []
+    for method_id, method in methods.items():
+        uses = frozenset(name for name, ids in relations.items() if method_id in ids)
+        try:
+            keys.append(_resolved(method_id, method, uses))
+        except DIDDocumentInvalid:
+            continue
+    return keys
+
+
 def select_verification_method(
     document: Mapping[str, Any],
     did: str,
@@ -146,21 +178,9 @@ def select_verification_method(
     if method.get("controller") != did:
         raise DIDDocumentInvalid(f"{method_id} is controlled by {method.get('controller')!r}, not by {did}")
     # (4) the key, of the type the purpose needs
-    key_type, public_key = key_from_method(method)
-    if purpose is not None and key_type != _PURPOSE_KEY_TYPE[purpose]:
-        raise DIDDocumentInvalid(f"{method_id} is an {key_type} key, unusable for {purpose}")
-    key = ResolvedKey(
-        id=method_id,
-        controller=did,
-        method_type=str(method.get("type")),
-        key_type=key_type,
-        public_key=public_key,
-        relationships=uses,
-        valid_from=_time(method, "validFrom"),
-        expires=_time(method, "expires"),
-        revoked=_time(method, "revoked"),
-        method=method,
-    )
+    key = _resolved(method_id, method, uses)
+    if purpose is not None and key.key_type != _PURPOSE_KEY_TYPE[purpose]:
+        raise DIDDocumentInvalid(f"{method_id} is an {key.key_type} key, unusable for {purpose}")
     # (5) valid at the moment of use
     if not key.usable_at(at):
         if key.revoked is not None and key.revoked <= at:

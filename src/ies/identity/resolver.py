@@ -220,7 +220,8 @@ class DIDResolver:
         except httpx.TimeoutException as exc:
             raise DIDResolutionFailed(f"{did}: {url} did not answer within {self._timeout_s:g} s") from exc
         except httpx.HTTPError as exc:
-            raise DIDResolutionFailed(f"{did}: could not fetch {url}: {type(exc).__name__}") from exc
+            reason = str(exc)[:200] or type(exc).__name__
+            raise DIDResolutionFailed(f"{did}: could not fetch {url}: {reason}") from exc
         return _parse_document(body, did, url), max_age_s
 
     def _cached(self, did: str) -> dict[str, Any] | None:
