@@ -31,7 +31,8 @@ STH_VERSION = "ies.audit.sth/1"
 
 
 class _KeyPairLike(Protocol):
-    public_key: bytes
+    @property
+    def public_key(self) -> bytes: ...
 
     def sign(self, data: bytes) -> bytes: ...
 
