@@ -13,7 +13,7 @@ are in `ies.schemas.rule_ids`.
 
 from __future__ import annotations
 
-from ies.schemas._catalogue import DATA_ROOT, SchemaVersion, get, parse_spec
+from ies.schemas._catalogue import DATA_ROOT, SchemaVersion, UnknownSchema, get, parse_spec
 from ies.schemas._catalogue import catalogue as _catalogue
 from ies.schemas._detect import detect
 from ies.schemas._findings import Finding, ValidationReport
@@ -28,6 +28,7 @@ __all__ = [
     "ReadingType",
     "ReadingTypeRegistry",
     "SchemaVersion",
+    "UnknownSchema",
     "ValidationReport",
     "apply_mutations",
     "catalogue",

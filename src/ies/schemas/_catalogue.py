@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ies.errors import NotFoundError, UsageError
+from ies.errors import UsageError
 
 #: Root of the bundled upstream material (schemas/, use-cases/, scripts/fixtures/).
 DATA_ROOT: Path = Path(str(resources.files("ies.schemas") / "data"))
@@ -36,6 +36,16 @@ _STATUS: dict[tuple[str, str], str] = {
     ("ArrFiling", "0.5"): "wip",
     ("OutageNotification", "0.1"): "wip",
 }
+
+
+class UnknownSchema(UsageError):
+    """The payload names no catalogue family/version, or the caller asked for one that does not exist.
+
+    A UsageError (exit 2, HTTP 400): the input cannot be validated at all.
+    """
+
+    code = "SCH_UNKNOWN_SCHEMA"
+
 
 _VERSION_DIR = re.compile(r"^v(\d+(?:\.\d+)*)$")
 
@@ -96,7 +106,7 @@ def get(family: str, version: str | None = None) -> SchemaVersion:
     """The catalogue entry for family@version; the newest stable (else newest) version when none is given."""
     candidates = [s for s in catalogue() if s.family.lower() == family.lower()]
     if not candidates:
-        raise NotFoundError(f"unknown schema family {family!r}; known: {', '.join(families())}")
+        raise UnknownSchema(f"unknown schema family {family!r}; known: {', '.join(families())}")
     if version is None:
         stable = [s for s in candidates if s.status in ("stable", "wip")]
         return (stable or candidates)[-1]
@@ -105,7 +115,7 @@ def get(family: str, version: str | None = None) -> SchemaVersion:
         if entry.version == version:
             return entry
     known = ", ".join(s.version for s in candidates)
-    raise NotFoundError(f"unknown version {version!r} of {candidates[0].family}; known: {known}")
+    raise UnknownSchema(f"unknown version {version!r} of {candidates[0].family}; known: {known}")
 
 
 def parse_spec(spec: str) -> tuple[str, str | None]:

@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ies.errors import UsageError
-from ies.schemas._catalogue import PUBLIC_BASE, RAW_BASE, catalogue, get, load_json
+from ies.schemas._catalogue import PUBLIC_BASE, RAW_BASE, UnknownSchema, catalogue, get, load_json
 
 _CONTEXT_URL = re.compile(
     "^(?:"
@@ -107,7 +106,7 @@ def detect(doc: Any) -> tuple[str, str]:
         if family := _from_type(item):
             entry = get(family)
             return entry.family, entry.version
-    raise UsageError(
+    raise UnknownSchema(
         "cannot tell the schema family of this payload (no catalogue @context, @type, objectType or "
         "profileType); name it with --schema FAMILY@VERSION"
     )

@@ -101,8 +101,12 @@ def _check_profile(ctx: MeterDataContext, profile: dict[str, Any], p_idx: int) -
         ctx.add(
             (p_idx, "payloadDescriptorSetRef"),
             R.MD_DESCRIPTOR_REF_UNKNOWN,
-            f"payloadDescriptorSetRef {ds_ref!r} names no payload descriptor set "
-            f"(declared: {sorted(ctx.descriptor_sets)})",
+            (
+                f"payloadDescriptorSetRef {ds_ref!r} names no payload descriptor set"
+                if ds_ref is not None
+                else "payloadDescriptorSetRef is missing"
+            )
+            + f" (declared sets: {sorted(ctx.descriptor_sets)})",
         )
     ds_name = ds_ref if isinstance(ds_ref, str) else None
     if p_type in ("INTERVAL", "DAILY"):

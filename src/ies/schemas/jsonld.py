@@ -69,6 +69,8 @@ class OfflineDocumentLoader:
 
     def __init__(self, extra: Mapping[str, Any] | None = None):
         self._extra = dict(extra or {})
+        #: URLs asked for and refused (not bundled), newest last — for readable error messages.
+        self.refused: list[str] = []
 
     def urls(self) -> set[str]:
         return set(bundled_contexts()) | set(self._extra)
@@ -80,6 +82,7 @@ class OfflineDocumentLoader:
             return load_json(value) if isinstance(value, Path) else value
         path = bundled_contexts().get(key) or bundled_contexts().get(key.rstrip("/"))
         if path is None:
+            self.refused.append(url)
             raise pyld_jsonld.JsonLdError(
                 f"context {url} is not bundled and the offline loader never fetches",
                 "jsonld.LoadDocumentError",
@@ -147,6 +150,7 @@ def unmapped_terms(
 ) -> list[Finding]:
     """One finding per property name that JSON-LD expansion drops (or per expansion failure)."""
     dropped: list[str] = []
+    loader = loader or offline_document_loader()
     try:
         extra = {"expandContext": default_context} if default_context else {}
         pyld_jsonld.expand(
@@ -156,6 +160,13 @@ def unmapped_terms(
         )
     except pyld_jsonld.JsonLdError as exc:
         detail = getattr(exc, "code", None) or exc.type
+        if loader.refused:
+            reason = f"context {loader.refused[-1]} is not bundled and the offline loader never fetches"
+            return [
+                Finding(
+                    "/@context", R.JSONLD_EXPANSION_ERROR, f"JSON-LD expansion failed: {reason}", severity
+                )
+            ]
         return [
             Finding(
                 "",

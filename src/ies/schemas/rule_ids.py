@@ -8,12 +8,20 @@ rule that is withdrawn keeps its id reserved.
 
 Naming: `<area>.<what-is-wrong>`, lower-case, hyphenated. Areas: `schema` (JSON Schema keyword
 failures, suffixed by the keyword, e.g. `schema.required`), `geojson`, `address`, `vc` (the W3C VC 2.0
-envelope), `md` (MeterData), `mdr` (MeterDataRequest), `arr` (ArrFiling), `jsonld`.
+envelope), `input` (unusable input), `md` (MeterData), `mdr` (MeterDataRequest), `arr` (ArrFiling), `jsonld`.
 """
 
 from __future__ import annotations
 
 from typing import Final
+
+# --- Input that cannot be validated at all (reported by `ies validate --json`, exit 2) -----------------
+#: The file cannot be read.
+INPUT_UNREADABLE: Final = "input.unreadable"
+#: The file is not JSON.
+INPUT_NOT_JSON: Final = "input.not-json"
+#: The payload names no catalogue family/version (or an unknown one was asked for).
+INPUT_UNKNOWN_FAMILY: Final = "input.unknown-family"
 
 # --- Structural (JSON Schema Draft 2020-12) ------------------------------------------------------------
 #: Prefix of JSON Schema failures; the failing keyword is appended (`schema.required`, `schema.enum`…).
@@ -119,6 +127,9 @@ JSONLD_CONTEXT_DRIFT: Final = "jsonld.context-drift"
 
 #: One-line description of every rule id, for documentation and `ies schemas rules`.
 RULES: Final[dict[str, str]] = {
+    INPUT_UNREADABLE: "file cannot be read",
+    INPUT_NOT_JSON: "file is not JSON",
+    INPUT_UNKNOWN_FAMILY: "payload names no known schema family/version",
     SCHEMA_FORMAT: "a format-annotated value (date, date-time, uri, uuid…) does not parse",
     GEOJSON_STRUCTURE: "not an RFC 7946 GeoJSON geometry",
     GEOJSON_POSITION: "GeoJSON position out of range or malformed",
