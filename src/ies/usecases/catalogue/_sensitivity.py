@@ -77,7 +77,7 @@ class Perturbation:
     kind: str  # "score" or "weight"
     criterion: str
     use_case_id: str | None
-    before: Fraction
+    before: Fraction  # the score, or the weight in per cent of the total
     after: Fraction
     moved: tuple[Move, ...]
     entered: tuple[Move, ...]
@@ -98,8 +98,8 @@ class Perturbation:
     def describe(self, catalogue: Catalogue) -> str:
         if self.kind == "weight":
             return (
-                f"weight of {self.criterion} {float(self.before):.4g} → {float(self.after):.4g} "
-                "(relative, renormalised)"
+                f"weight of {self.criterion} {float(self.before):.4g}% → {float(self.after):.4g}% "
+                "(the others rescaled to keep 100 %)"
             )
         name = catalogue.find(self.use_case_id or "").name
         return f"{self.criterion} score of {name!r} {float(self.before):g} → {float(self.after):g}"
@@ -183,8 +183,8 @@ def one_at_a_time(
                     "weight",
                     key,
                     None,
-                    weights.raw[key],
-                    changed.raw[key],
+                    weights.normalised[key] * 100,
+                    changed.normalised[key] * 100,
                     **_outcome(catalogue, base, totals, top_n),
                 )
             )
