@@ -14,7 +14,8 @@ from rich.console import Console
 
 from ies.errors import IESError, to_exit_code
 
-console = Console()
+# Off a terminal (pipes, CI logs) rich would wrap tables at 80 columns; give them room instead.
+console = Console() if sys.stdout.isatty() else Console(width=200)
 err_console = Console(stderr=True)
 
 P = ParamSpec("P")

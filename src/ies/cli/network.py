@@ -35,7 +35,9 @@ def _spec(config: Path | None, baps: int, bpps: int) -> Any:
 @network_app.command("up")
 @handles_errors
 def up(
-    config: Path = typer.Option(None, "--config", help="network.toml (default: registry, CDS, 1 BAP, 1 BPP)."),
+    config: Path = typer.Option(
+        None, "--config", help="network.toml (default: registry, CDS, 1 BAP, 1 BPP)."
+    ),
     baps: int = typer.Option(1, help="Buyer apps in the default network."),
     bpps: int = typer.Option(1, help="Seller apps in the default network."),
     detach: bool = typer.Option(False, "--detach", "-d", help="Return once all nodes are healthy."),
@@ -120,14 +122,14 @@ def _print_trail(steps: list[Any]) -> None:
     for step in steps:
         table = Table(title=f"{step.action} → on_{step.action}  ({step.elapsed_ms:.1f} ms)")
         for col in ("dir", "action", "signer / sender", "to", "messageId", "outcome", "keyId", "digest"):
-            table.add_column(col, overflow="fold")
+            table.add_column(col, overflow="fold", no_wrap=col in ("dir", "outcome"))
         for line in step.trail:
             table.add_row(
                 line["direction"],
                 line["action"],
                 line["sender_id"] or "",
-                (line["receiver"] or "")[-40:],
-                (line["message_id"] or "")[:8] + "…",
+                line["receiver"] or "",
+                line["message_id"] or "",
                 line["outcome"] + (f" {line['error_code']}" if line["error_code"] else ""),
                 line["key_id"] or "",
                 (line["digest"] or "")[:16] + "…",

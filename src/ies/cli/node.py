@@ -15,7 +15,9 @@ node_app = typer.Typer(help="Create and run a node (a role server).", no_args_is
 @handles_errors
 def init(
     directory: Path = typer.Argument(..., help="Folder for config.toml, keys.json and admin.token."),
-    role: list[str] = typer.Option(..., "--role", help="BAP, BPP, CDS, REGISTRY, LEDGER, DISCOM, ISSUER… (repeat)"),
+    role: list[str] = typer.Option(
+        ..., "--role", help="BAP, BPP, CDS, REGISTRY, LEDGER, DISCOM, ISSUER… (repeat)"
+    ),
     name: str = typer.Option(None, help="Node name (default: the folder name)."),
     port: int = typer.Option(8200, help="Port to listen on (127.0.0.1)."),
     subscriber_id: str = typer.Option(None, help="Subscriber id (default: NAME.ies.local)."),

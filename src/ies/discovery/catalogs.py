@@ -19,7 +19,9 @@ MAX_EXPRESSION_LENGTH = 2000
 
 def compile_filter(expression: str) -> jsonpath.JSONPathQuery:
     if len(expression) > MAX_EXPRESSION_LENGTH:
-        raise SchemaValidationFailed("filter expression is too long", details={"path": "$.message.intent.filters"})
+        raise SchemaValidationFailed(
+            "filter expression is too long", details={"path": "$.message.intent.filters"}
+        )
     try:
         return jsonpath.compile(expression)
     except jsonpath.JSONPathError as exc:
@@ -63,10 +65,18 @@ class CatalogStore:
         now = utcnow()
         with self.sessions.begin() as session:
             for catalog in catalogs:
-                stamped = {**catalog, "bppId": catalog.get("bppId", bpp_id), "bppUri": catalog.get("bppUri", bpp_uri)}
+                stamped = {
+                    **catalog,
+                    "bppId": catalog.get("bppId", bpp_id),
+                    "bppUri": catalog.get("bppUri", bpp_uri),
+                }
                 session.merge(
                     CatalogRow(
-                        bpp_id=bpp_id, catalog_id=catalog["id"], bpp_uri=bpp_uri, body=stamped, published_at=now
+                        bpp_id=bpp_id,
+                        catalog_id=catalog["id"],
+                        bpp_uri=bpp_uri,
+                        body=stamped,
+                        published_at=now,
                     )
                 )
         return len(catalogs)

@@ -194,8 +194,8 @@ class ExchangeRouter:
             return self._nack(err, action, raw, signer_id, message_id, transaction_id, key_id)
         except Exception:  # a bug must not crash the server or leak a traceback to the peer
             log.exception("unexpected error receiving %s", action)
-            err = InternalError("internal error")
-            return self._nack(err, action, raw, signer_id, message_id, transaction_id, key_id)
+            internal = InternalError("internal error")
+            return self._nack(internal, action, raw, signer_id, message_id, transaction_id, key_id)
         self._dispatch(msg)
         return Reply(200, ack_body(context.messageId))
 
@@ -240,7 +240,9 @@ class ExchangeRouter:
             message_id, transaction_id = _ids_best_effort(raw)
         try:
             self.log.record(
-                self._line(action, sender, message_id, transaction_id, "NACK", err.code, err.http_status, raw, key_id)
+                self._line(
+                    action, sender, message_id, transaction_id, "NACK", err.code, err.http_status, raw, key_id
+                )
             )
         except Exception:
             log.exception("could not record a NACK line")

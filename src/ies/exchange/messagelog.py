@@ -107,10 +107,14 @@ class MessageLog:
             session.delete(existing)
             session.flush()
         try:
-            session.add(ReplayGuardRow(sender_id=sender, action=action, message_id=message_id, expires_at=until))
+            session.add(
+                ReplayGuardRow(sender_id=sender, action=action, message_id=message_id, expires_at=until)
+            )
             session.flush()
         except IntegrityError:  # a concurrent twin won the race; the whole transaction rolls back
-            raise ReplayedMessage(f"message {message_id} from {sender} for {action} was already received") from None
+            raise ReplayedMessage(
+                f"message {message_id} from {sender} for {action} was already received"
+            ) from None
 
     def prune(self) -> int:
         with self.sessions.begin() as session:

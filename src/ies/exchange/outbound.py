@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import orjson
 
+from ies._types import as_object, as_str
 from ies.errors import CallbackTimeout, PeerUnreachable
 from ies.exchange.context import Context, callback_of
 from ies.exchange.inbound import InboundMessage
@@ -43,7 +44,9 @@ class Ack:
 
     @property
     def error(self) -> dict[str, Any] | None:
-        err = self.body.get("message", {}).get("error") if isinstance(self.body.get("message"), dict) else None
+        err = (
+            self.body.get("message", {}).get("error") if isinstance(self.body.get("message"), dict) else None
+        )
         return err if isinstance(err, dict) else None
 
 
@@ -116,9 +119,9 @@ class BecknClient:
                 answer = {}
             if not isinstance(answer, dict):
                 answer = {}
-            message = answer.get("message") if isinstance(answer.get("message"), dict) else {}
+            message = as_object(answer.get("message"))
             status = str(message.get("status", "NACK"))
-            code = (message.get("error") or {}).get("code") if isinstance(message.get("error"), dict) else None
+            code = as_str(as_object(message.get("error")).get("code"))
             if attempt and code == "NET_REPLAYED_MESSAGE":
                 status, code = "ACK", None  # an earlier attempt arrived
             self._log(action, ctx, url, status, code, resp.status_code, raw, header)
@@ -177,7 +180,9 @@ class BecknClient:
         future.ies_action = context.action  # type: ignore[attr-defined]
         self._pending[context.messageId] = future
         try:
-            ack = await self.send(f"{url.rstrip('/')}/{context.action}", {"context": context.wire(), "message": message})
+            ack = await self.send(
+                f"{url.rstrip('/')}/{context.action}", {"context": context.wire(), "message": message}
+            )
             if not ack.ok:
                 return ack, None
             try:

@@ -1,6 +1,7 @@
 """Identity: Ed25519 signing keys, X25519 encryption keys, DIDs (did:key, did:web) and their resolution.
 
-Nothing outside this package touches raw private keys; other blocks hold a `SigningKeyPair` and ask it to sign.
+Nothing outside this package touches raw private keys; other blocks hold a `SigningKeyPair` and ask it
+to sign.
 """
 
 from ies.identity.keys import (

@@ -23,8 +23,9 @@ def main(argv: list[str]) -> int:
     except IESError as exc:
         print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
         return exc.exit_code
-    uvicorn.run(app, host=cfg.host, port=cfg.port, log_level="warning", access_log=False,
-                timeout_graceful_shutdown=5)
+    uvicorn.run(
+        app, host=cfg.host, port=cfg.port, log_level="warning", access_log=False, timeout_graceful_shutdown=5
+    )
     return 0
 
 

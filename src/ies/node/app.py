@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import time
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
@@ -22,11 +23,11 @@ import ies
 from ies.discovery import CatalogStore
 from ies.errors import IESError, NotFoundError, PeerUnreachable, UnauthorizedAction, UsageError, to_http
 from ies.exchange.context import Context, callback_of, is_callback, new_context
-from ies.exchange.inbound import ExchangeRouter, InboundMessage, basic_envelope_check
+from ies.exchange.inbound import ExchangeRouter, InboundMessage, PayloadValidator, basic_envelope_check
 from ies.exchange.messagelog import AuditSink, MessageLog
 from ies.exchange.outbound import BecknClient
 from ies.exchange.verify import Verifier
-from ies.identity.keys import NodeKeys
+from ies.identity.keys import NodeKeys, save_node_keys
 from ies.node.config import NodeConfig
 from ies.node.roles import _validate_publish, install_bpp_defaults, install_cds, load_catalog
 from ies.registry import directory
@@ -38,11 +39,9 @@ from ies.store import migrate, open_engine, session_factory
 __all__ = ["NodeRuntime", "create_app"]
 
 
-def _audit_sink() -> AuditSink | None:
-    try:
-        from ies.audit import append
-    except ImportError:
-        return None
+def _audit_sink() -> AuditSink:
+    from ies.audit import append
+
     return append
 
 
@@ -52,6 +51,7 @@ class NodeRuntime:
     def __init__(self, cfg: NodeConfig):
         self.cfg = cfg
         self.keys: NodeKeys = cfg.keys()
+        self.pending_keys: NodeKeys | None = None  # during rotation, until the registry accepts them
         self.admin_token = cfg.admin_token()
         self.engine = open_engine(cfg.db_url())
         migrate(self.engine)
@@ -73,7 +73,7 @@ class NodeRuntime:
                 raise UsageError("a node that is not a registry needs registry_url in its config")
             self.registry_client = RegistryClient(cfg.registry_url, ttl_s=cfg.registry_cache_ttl_s)
             key_source = self.registry_client.get_key
-        validators = [basic_envelope_check, _validate_publish]
+        validators: list[PayloadValidator] = [basic_envelope_check, _validate_publish]
         self.router = ExchangeRouter(
             subscriber_id=cfg.subscriber_id,
             verifier=Verifier(key_source, skew_s=cfg.skew_s),
@@ -86,7 +86,9 @@ class NodeRuntime:
         if cfg.has_role(Role.CDS):
             install_cds(self.router, CatalogStore(self.engine))
         if cfg.has_role(Role.BPP):
-            self.catalog = load_catalog(cfg.path(cfg.catalog_file) if cfg.catalog_file else None, cfg.subscriber_id)
+            self.catalog = load_catalog(
+                cfg.path(cfg.catalog_file) if cfg.catalog_file else None, cfg.subscriber_id
+            )
             install_bpp_defaults(self.router, self.catalog)
 
     async def send_callback(self, msg: InboundMessage, action: str, answer: dict[str, Any]) -> None:
@@ -115,8 +117,13 @@ class NodeRuntime:
         )
         if action == "catalog/publish":
             ctx = Context.model_validate(
-                {**ctx.wire(), "bapId": None, "bapUri": None, "bppId": self.cfg.subscriber_id,
-                 "bppUri": self.cfg.beckn_url}
+                {
+                    **ctx.wire(),
+                    "bapId": None,
+                    "bapUri": None,
+                    "bppId": self.cfg.subscriber_id,
+                    "bppUri": self.cfg.beckn_url,
+                }
             )
         return ctx
 
@@ -137,7 +144,7 @@ def create_app(cfg: NodeConfig) -> FastAPI:
     rt = NodeRuntime(cfg)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI):  # type: ignore[no-untyped-def]
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         await rt.aclose()
 
@@ -171,8 +178,13 @@ def create_app(cfg: NodeConfig) -> FastAPI:
         """Answer the registry's encrypted challenge (proof that we hold our X25519 key)."""
         try:
             body = orjson.loads(await request.body())
+            keys = (
+                rt.pending_keys
+                if rt.pending_keys and body.get("key_id") == rt.pending_keys.key_id
+                else rt.keys
+            )
             answer = directory.answer_challenge(
-                rt.keys.encryption.private_key, body["registry_encr_public_key"], body["challenge"]
+                keys.encryption.private_key, body["registry_encr_public_key"], body["challenge"]
             )
         except Exception:
             return JSONResponse({"error": {"code": "REG_CHALLENGE_FAILED", "message": "cannot decrypt"}}, 400)
@@ -214,6 +226,47 @@ def create_app(cfg: NodeConfig) -> FastAPI:
         except IESError as err:
             return _error(err)
 
+    @app.post("/admin/rotate")
+    async def admin_rotate(request: Request) -> JSONResponse:
+        """Register a fresh key pair (signed by the current key); sign with it from now on."""
+        try:
+            require_operator(request)
+            if not cfg.registry_url:
+                raise UsageError("no registry_url configured")
+            try:
+                spec = orjson.loads(await request.body() or b"{}")
+            except orjson.JSONDecodeError:
+                raise UsageError("body is not JSON") from None
+            number = int(rt.keys.key_id.rsplit("-k", 1)[-1]) + 1 if "-k" in rt.keys.key_id else 2
+            new = NodeKeys.generate(key_id=f"{cfg.name}-k{number}")
+            body: dict[str, Any] = {
+                "key_id": new.key_id,
+                "signing_public_key": new.signing.public_key_b64,
+                "encr_public_key": new.encryption.public_key_b64,
+            }
+            if "grace_s" in spec:
+                body["grace_s"] = spec["grace_s"]
+            raw = orjson.dumps(body)
+            rt.pending_keys = new
+            try:
+                async with httpx.AsyncClient(timeout=15) as client:
+                    resp = await client.post(
+                        f"{cfg.registry_url.rstrip('/')}/rotate",
+                        content=raw,
+                        headers={"Authorization": rt.client.sign(raw), "Content-Type": "application/json"},
+                    )
+            finally:
+                rt.pending_keys = None
+            if resp.status_code == 200:
+                save_node_keys(cfg.path(cfg.key_file), new)
+                rt.keys = new
+                rt.client.key, rt.client.key_id = new.signing, new.key_id
+            return JSONResponse(resp.json(), status_code=resp.status_code)
+        except httpx.HTTPError as exc:
+            return _error(PeerUnreachable(f"registry unreachable: {exc.__class__.__name__}"))
+        except IESError as err:
+            return _error(err)
+
     @app.post("/admin/catalog/publish")
     async def admin_publish(request: Request) -> JSONResponse:
         try:
@@ -221,8 +274,10 @@ def create_app(cfg: NodeConfig) -> FastAPI:
             if rt.catalog is None or not cfg.cds_url:
                 raise UsageError("only a BPP with cds_url configured publishes catalogues")
             ctx = rt.context_for("catalog/publish", None, None, None)
-            ack = await rt.client.send(f"{cfg.cds_url.rstrip('/')}/catalog/publish",
-                                       {"context": ctx.wire(), "message": {"catalogs": [rt.catalog]}})
+            ack = await rt.client.send(
+                f"{cfg.cds_url.rstrip('/')}/catalog/publish",
+                {"context": ctx.wire(), "message": {"catalogs": [rt.catalog]}},
+            )
             return JSONResponse({"ack": ack.body}, status_code=200 if ack.ok else 502)
         except IESError as err:
             return _error(err)
@@ -232,8 +287,18 @@ def create_app(cfg: NodeConfig) -> FastAPI:
         """Send a signed request as this BAP and wait for its callback (what `ies network ping` drives)."""
         try:
             require_operator(request)
-            if is_callback(action) or action not in {"discover", "select", "init", "confirm", "status",
-                                                     "track", "update", "cancel", "rate", "support"}:
+            if is_callback(action) or action not in {
+                "discover",
+                "select",
+                "init",
+                "confirm",
+                "status",
+                "track",
+                "update",
+                "cancel",
+                "rate",
+                "support",
+            }:
                 raise NotFoundError(f"cannot originate {action!r}")
             try:
                 spec = orjson.loads(await request.body() or b"{}")
@@ -293,15 +358,7 @@ def create_app(cfg: NodeConfig) -> FastAPI:
 
 def _mount_optional_routers(app: FastAPI, rt: NodeRuntime) -> None:
     """Routers of building blocks that every node serves (assets, audit, DID document)."""
-    try:
-        from ies.registry.assets.http import router as assets_router
-    except ImportError:
-        assets_router = None
-    if assets_router is not None and (rt.cfg.has_role(Role.REGISTRY) or rt.cfg.has_role(Role.DISCOM)):
+    from ies.registry.assets.http import router as assets_router
+
+    if rt.cfg.has_role(Role.REGISTRY) or rt.cfg.has_role(Role.DISCOM):
         app.include_router(assets_router)
-    try:
-        from ies.audit.http import router as audit_router
-    except ImportError:
-        audit_router = None
-    if audit_router is not None:
-        app.include_router(audit_router)

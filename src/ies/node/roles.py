@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from ies._types import as_object, as_str
 from ies.discovery import CatalogStore, search_catalogs
 from ies.errors import SchemaValidationFailed, UsageError
 from ies.exchange.inbound import ExchangeRouter, InboundMessage
@@ -29,7 +30,11 @@ def sample_catalog(bpp_id: str) -> dict[str, Any]:
             {
                 "id": "res-solar-1",
                 "descriptor": {"name": "Solar energy, 15-minute blocks"},
-                "resourceAttributes": {"@type": "EnergyResource", "sourceType": "SOLAR", "meterId": "MTR-0001"},
+                "resourceAttributes": {
+                    "@type": "EnergyResource",
+                    "sourceType": "SOLAR",
+                    "meterId": "MTR-0001",
+                },
             }
         ],
         "offers": [
@@ -70,16 +75,17 @@ def install_cds(router: ExchangeRouter, store: CatalogStore) -> None:
 
     @router.on("discover")
     async def discover(msg: InboundMessage) -> dict[str, Any]:
-        intent = msg.message.get("intent") if isinstance(msg.message.get("intent"), dict) else {}
-        filters = intent.get("filters") if isinstance(intent.get("filters"), dict) else {}
-        expression = filters.get("expression") if isinstance(filters.get("expression"), str) else None
-        text = intent.get("textSearch") if isinstance(intent.get("textSearch"), str) else None
+        intent = as_object(msg.message.get("intent"))
+        expression = as_str(as_object(intent.get("filters")).get("expression"))
+        text = as_str(intent.get("textSearch"))
         return {"catalogs": search_catalogs(store.all(), expression=expression, text=text)}
 
 
 def _validate_publish(action: str, body: dict[str, Any]) -> None:
     if action == "catalog/publish" and not isinstance(body.get("message", {}).get("catalogs"), list):
-        raise SchemaValidationFailed("catalog/publish needs message.catalogs[]", details={"path": "$.message.catalogs"})
+        raise SchemaValidationFailed(
+            "catalog/publish needs message.catalogs[]", details={"path": "$.message.catalogs"}
+        )
 
 
 def install_bpp_defaults(router: ExchangeRouter, catalog: dict[str, Any]) -> None:
@@ -90,12 +96,16 @@ def install_bpp_defaults(router: ExchangeRouter, catalog: dict[str, Any]) -> Non
     def contract_from(msg: InboundMessage, status: str) -> dict[str, Any]:
         contract = msg.message.get("contract")
         if not isinstance(contract, dict):
-            raise SchemaValidationFailed("message.contract is required", details={"path": "$.message.contract"})
+            raise SchemaValidationFailed(
+                "message.contract is required", details={"path": "$.message.contract"}
+            )
         contract = copy.deepcopy(contract)
         for commitment in contract.get("commitments", []) or []:
             offer_id = (commitment.get("offer") or {}).get("id") if isinstance(commitment, dict) else None
             if offer_id not in offers:
-                raise SchemaValidationFailed(f"unknown offer {offer_id!r}", details={"path": "$.message.contract"})
+                raise SchemaValidationFailed(
+                    f"unknown offer {offer_id!r}", details={"path": "$.message.contract"}
+                )
             commitment["offer"] = offers[offer_id]
         contract["status"] = status
         contract.setdefault("id", str(uuid.uuid4()))

@@ -146,7 +146,9 @@ def check_challenge_answer(session: Session, key_id: str, answer_b64: str, now: 
     return _record(participant, key)
 
 
-def set_status(session: Session, subscriber_id: str, status: SubscriberStatus, now: datetime) -> KeyRecord | None:
+def set_status(
+    session: Session, subscriber_id: str, status: SubscriberStatus, now: datetime
+) -> KeyRecord | None:
     """Move a participant along its lifecycle (operator action); illegal moves are refused."""
     participant = session.get(ParticipantRow, subscriber_id)
     if participant is None:
@@ -155,10 +157,14 @@ def set_status(session: Session, subscriber_id: str, status: SubscriberStatus, n
     if status == current:
         return None
     if status not in ALLOWED_TRANSITIONS[current]:
-        raise ConflictError(f"{subscriber_id}: {current} → {status} is not allowed", code="REG_BAD_TRANSITION")
+        raise ConflictError(
+            f"{subscriber_id}: {current} → {status} is not allowed", code="REG_BAD_TRANSITION"
+        )
     keys = list(session.scalars(select(KeyRow).where(KeyRow.subscriber_id == subscriber_id)))
     if status == SubscriberStatus.SUBSCRIBED and not any(k.status == KeyStatus.ACTIVE.value for k in keys):
-        raise ConflictError(f"{subscriber_id} has no key with an answered challenge", code="REG_NO_ACTIVE_KEY")
+        raise ConflictError(
+            f"{subscriber_id} has no key with an answered challenge", code="REG_NO_ACTIVE_KEY"
+        )
     participant.status = status.value
     participant.updated_at = now
     if status == SubscriberStatus.UNSUBSCRIBED:

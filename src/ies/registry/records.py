@@ -173,7 +173,7 @@ class LookupFilter(BaseModel):
 
 
 def dedi_answer(rec: KeyRecord) -> dict[str, Any]:
-    """The DeDi lookup answer that beckn-onix's dediregistry plugin parses (extra fields are ignored by it)."""
+    """The DeDi lookup answer that beckn-onix's dediregistry plugin parses (it ignores our extra fields)."""
     return {
         "message": "Record found",
         "data": {

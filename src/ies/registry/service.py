@@ -182,6 +182,13 @@ def registry_router(state: RegistryState) -> APIRouter:
             body = _parse_json(raw)
             if not isinstance(body, dict):
                 raise SchemaValidationFailed("body must be an object")
+            grace = state.rotation_grace
+            if "grace_s" in body:
+                if not isinstance(body["grace_s"], int) or body["grace_s"] < 0:
+                    raise SchemaValidationFailed(
+                        "grace_s must be a non-negative integer", details={"path": "$.grace_s"}
+                    )
+                grace = min(grace, timedelta(seconds=body["grace_s"]))
             body = {
                 **body,
                 "subscriber_id": current.subscriber_id,
@@ -195,9 +202,16 @@ def registry_router(state: RegistryState) -> APIRouter:
             except ValidationError as exc:
                 raise SchemaValidationFailed(str(exc.errors()[0]["msg"])) from None
             result = await register_key(req)
+            old_until = utcnow() + grace
             with sessions.begin() as session:
-                directory.revoke_key(session, current.key_id, utcnow(), at=utcnow() + state.rotation_grace)
-            return JSONResponse({**result, "previous_key_valid_until": (utcnow() + state.rotation_grace).isoformat()})
+                directory.revoke_key(session, current.key_id, utcnow(), at=old_until)
+            return JSONResponse(
+                {
+                    **result,
+                    "previous_key_id": current.key_id,
+                    "previous_key_valid_until": old_until.isoformat(),
+                }
+            )
         except IESError as err:
             return _error(err)
 
@@ -224,7 +238,9 @@ def registry_router(state: RegistryState) -> APIRouter:
         try:
             require_operator(request)
             if action not in OPERATOR_ACTIONS:
-                raise NotFoundError(f"unknown operator action {action!r}; use one of {sorted(OPERATOR_ACTIONS)}")
+                raise NotFoundError(
+                    f"unknown operator action {action!r}; use one of {sorted(OPERATOR_ACTIONS)}"
+                )
             with sessions.begin() as session:
                 directory.set_status(session, subscriber_id, OPERATOR_ACTIONS[action], utcnow())
             with sessions() as session:

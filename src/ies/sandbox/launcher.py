@@ -8,6 +8,7 @@ stopped before the error is reported.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -49,7 +50,9 @@ def wait_healthy(node: NodeState, timeout_s: float = 30.0) -> dict[str, Any]:
     last = "no answer"
     while time.monotonic() < deadline:
         if not is_alive(node.pid):
-            raise NetworkError(f"node {node.name} exited during start-up; see {node.log}", code="NET_NODE_DIED")
+            raise NetworkError(
+                f"node {node.name} exited during start-up; see {node.log}", code="NET_NODE_DIED"
+            )
         try:
             resp = httpx.get(f"{node.url}/health", timeout=2)
             if resp.status_code == 200:
@@ -164,7 +167,9 @@ def start_network(spec: NetworkSpec, home: Path, progress: Progress = lambda _m:
             progress(f"{n.name} subscribed and approved")
         for n in state.with_role(Role.BPP):
             if cds_url:
-                _check(_admin(state, n, "POST", "/admin/catalog/publish"), f"{n.name} publishing its catalogue")
+                _check(
+                    _admin(state, n, "POST", "/admin/catalog/publish"), f"{n.name} publishing its catalogue"
+                )
                 progress(f"{n.name} published its catalogue")
         state.save()
         return state
@@ -190,10 +195,8 @@ def stop_network(state: NetworkState, grace_s: float = 5.0) -> list[str]:
         while is_alive(n.pid) and time.monotonic() < deadline:
             time.sleep(0.05)
         if is_alive(n.pid):
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(n.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
     state_file = Path(state.home) / "state.json"
     if state_file.exists():
         state_file.unlink()

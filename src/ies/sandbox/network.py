@@ -67,10 +67,12 @@ def load_spec(path: Path) -> NetworkSpec:
     for i, raw in enumerate(data.get("nodes", [])):
         try:
             name = str(raw["name"])
-            roles = raw["roles"] if isinstance(raw["roles"], list) else [raw["roles"]]
-            roles = tuple(Role(str(r).upper()).value for r in roles)
+            given = raw["roles"] if isinstance(raw["roles"], list) else [raw["roles"]]
+            roles = tuple(Role(str(r).upper()).value for r in given)
         except (KeyError, ValueError, TypeError) as exc:
-            raise UsageError(f"network config {path}: nodes[{i}] needs a name and valid roles ({exc})") from None
+            raise UsageError(
+                f"network config {path}: nodes[{i}] needs a name and valid roles ({exc})"
+            ) from None
         if name in seen:
             raise UsageError(f"network config {path}: node name {name!r} appears twice")
         seen.add(name)
@@ -83,7 +85,9 @@ def load_spec(path: Path) -> NetworkSpec:
     )
     registries = spec.by_role(Role.REGISTRY)
     if len(registries) != 1:
-        raise UsageError(f"network config {path}: exactly one REGISTRY node is needed, found {len(registries)}")
+        raise UsageError(
+            f"network config {path}: exactly one REGISTRY node is needed, found {len(registries)}"
+        )
     return spec
 
 
@@ -138,7 +142,9 @@ class NetworkState:
         try:
             data: dict[str, Any] = json.loads(path.read_text("utf-8"))
         except FileNotFoundError:
-            raise UsageError(f"no running network: {path} does not exist (start one with `ies network up`)") from None
+            raise UsageError(
+                f"no running network: {path} does not exist (start one with `ies network up`)"
+            ) from None
         except (OSError, ValueError) as exc:
             raise UsageError(f"network state {path} is unreadable: {exc}") from None
         nodes = [NodeState(**n) for n in data.pop("nodes", [])]

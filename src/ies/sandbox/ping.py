@@ -28,6 +28,7 @@ class PingStep:
     callback: dict[str, Any] | None
     elapsed_ms: float
     trail: list[dict[str, Any]]
+    transaction_id: str
 
 
 def _call(state: NetworkState, bap_name: str | None, action: str, spec: dict[str, Any]) -> PingStep:
@@ -48,7 +49,10 @@ def _call(state: NetworkState, bap_name: str | None, action: str, spec: dict[str
     if resp.status_code != 200:
         err = body.get("error") or body.get("ack", {}).get("message", {}).get("error") or body
         raise NetworkError(f"{action} failed: {err}", code=str(err.get("code", "NET_PING_FAILED")))
-    return PingStep(action, body["ack"], body.get("callback"), body["elapsed_ms"], body["trail"])
+    own = [line for line in body["trail"] if line["message_id"] == body["message_id"]]
+    return PingStep(
+        action, body["ack"], body.get("callback"), body["elapsed_ms"], own, body["transaction_id"]
+    )
 
 
 def ping(state: NetworkState, *, bap: str | None = None, timeout_s: float = 10.0) -> list[PingStep]:
@@ -73,7 +77,7 @@ def ping(state: NetworkState, *, bap: str | None = None, timeout_s: float = 10.0
         {
             "bpp_id": catalog["bppId"],
             "bpp_uri": catalog["bppUri"],
-            "transaction_id": discover.trail[0]["transaction_id"] if discover.trail else None,
+            "transaction_id": discover.transaction_id,
             "timeout_s": timeout_s,
             "message": {
                 "contract": {

@@ -40,7 +40,9 @@ def _normalise_url(url: str) -> str:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     if not (url.startswith("sqlite") or url.startswith("postgresql+psycopg://")):
-        raise UsageError(f"unsupported database URL {url.split(':', 1)[0]!r}: use sqlite:/// or postgresql://")
+        raise UsageError(
+            f"unsupported database URL {url.split(':', 1)[0]!r}: use sqlite:/// or postgresql://"
+        )
     return url
 
 
