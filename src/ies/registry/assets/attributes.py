@@ -36,8 +36,8 @@ __all__ = [
 
 PositiveW = Annotated[int, Field(gt=0, le=10_000_000_000)]
 Voltage_kV = Annotated[float, Field(gt=0, le=1200)]
-Latitude = Annotated[float, Field(ge=-90, le=90, description="WGS 84 latitude in degrees")]
-Longitude = Annotated[float, Field(ge=-180, le=180, description="WGS 84 longitude in degrees")]
+Latitude = Annotated[float, Field(ge=-90, le=90)]
+Longitude = Annotated[float, Field(ge=-180, le=180)]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 
 
@@ -99,8 +99,8 @@ class SubstationAttributes(_Equipment):
     primary_voltage_kv: Voltage_kV = Field(description="incoming (high-side) voltage in kV, e.g. 66")
     secondary_voltage_kv: Voltage_kV = Field(description="outgoing (feeder) voltage in kV, e.g. 11")
     capacity_kva: PositiveW | None = Field(None, description="installed transformation capacity in kVA")
-    latitude_deg: Latitude | None = None
-    longitude_deg: Longitude | None = None
+    latitude_deg: Latitude | None = Field(None, description="WGS 84 latitude in degrees")
+    longitude_deg: Longitude | None = Field(None, description="WGS 84 longitude in degrees")
 
     @model_validator(mode="after")
     def _steps_down(self) -> SubstationAttributes:
@@ -124,8 +124,8 @@ class TransformerAttributes(_Equipment):
         description="low-side line voltage in V, e.g. 433"
     )
     phases: Phases = Field(3, description="1 or 3")
-    latitude_deg: Latitude | None = None
-    longitude_deg: Longitude | None = None
+    latitude_deg: Latitude | None = Field(None, description="WGS 84 latitude in degrees")
+    longitude_deg: Longitude | None = Field(None, description="WGS 84 longitude in degrees")
 
     @model_validator(mode="after")
     def _steps_down(self) -> TransformerAttributes:
@@ -146,8 +146,8 @@ class ServicePointAttributes(AttributesModel):
     )
     address: Annotated[str, Field(min_length=1, max_length=500)] | None = Field(None, description="premises")
     pincode: str | None = Field(None, pattern=r"^[1-9][0-9]{5}$", description="six-digit Indian PIN code")
-    latitude_deg: Latitude | None = None
-    longitude_deg: Longitude | None = None
+    latitude_deg: Latitude | None = Field(None, description="WGS 84 latitude in degrees")
+    longitude_deg: Longitude | None = Field(None, description="WGS 84 longitude in degrees")
 
 
 class MeterAttributes(_Equipment):

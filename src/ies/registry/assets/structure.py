@@ -13,8 +13,9 @@ transitions between them are defined here too.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any
+from enum import Enum, StrEnum
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from ies.errors import UsageError
 from ies.registry.assets.attributes import (
@@ -177,5 +178,13 @@ def describe_structure() -> list[dict[str, Any]]:
 
 
 def _type_name(annotation: Any) -> str:
-    text = getattr(annotation, "__name__", None) or str(annotation)
-    return text.replace("typing.", "").replace("datetime.", "")
+    """A short type name for documentation: int, float, str, bool, date or enum (Optional unwrapped)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _type_name(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        names = [_type_name(a) for a in get_args(annotation) if a is not type(None)]
+        return names[0] if len(names) == 1 else " | ".join(names)
+    if origin is Literal or (isinstance(annotation, type) and issubclass(annotation, Enum)):
+        return "enum"
+    return getattr(annotation, "__name__", str(annotation))
