@@ -13,7 +13,7 @@ from ies.audit._entry import KINDS, AuditEntry
 from ies.audit._errors import AuditLogTampered, InvalidProof, InvalidTreeHead
 from ies.audit._log import AuditLog, TreeHead
 from ies.audit._proofs import ConsistencyProof, InclusionProof
-from ies.audit._sth import SignedTreeHead, Signer, publish_tree_head
+from ies.audit._sth import SignedTreeHead, Signer, TreeHeadPublisher, publish_tree_head
 
 __all__ = [
     "KINDS",
@@ -27,6 +27,7 @@ __all__ = [
     "SignedTreeHead",
     "Signer",
     "TreeHead",
+    "TreeHeadPublisher",
     "append",
     "publish_tree_head",
 ]

@@ -75,11 +75,12 @@ def append(
     """Append one entry in the caller's transaction and return it (with its sequence number and hash).
 
     `kind` is dotted lower-case (`message.in`, `consent.transition`, …, see `KINDS`), `actor` who acted,
-    `subject` what it concerns, `payload` a JSON object (stored as RFC 8785 text). Nothing is committed: the
+    `subject` what it concerns (both clipped, with a digest, past 255 / 512 characters), `payload` a JSON
+    object (stored as RFC 8785 text). Nothing is committed: the
     entry becomes durable exactly when, and only if, the caller's transaction commits.
     """
     # 1. Check the input before taking the lock, so bad input never holds up other appenders.
-    validate_fields(kind, actor, subject)
+    actor, subject = validate_fields(kind, actor, subject)
     payload_text = canonical_payload(payload)
     # 2. Serialise with every other appender and read where the log ends.
     head = _lock_head(session)

@@ -26,6 +26,7 @@ __all__ = [
     "KINDS",
     "AuditEntry",
     "canonical_payload",
+    "clip",
     "entry_hash",
     "format_time",
     "parse_time",
@@ -151,13 +152,27 @@ def canonical_payload(payload: Any) -> str:
     return text
 
 
-def validate_fields(kind: str, actor: str, subject: str) -> None:
-    """Reject a kind, actor or subject the log could not store or a reader could not interpret."""
+def clip(value: str, limit: int) -> str:
+    """Shorten an over-long actor or subject to `limit` characters, ending in a digest of the full value.
+
+    Why clip instead of refusing: actor and subject often come from a peer's message (a sender id, a message
+    id). Refusing them would let a malformed message escape the log; clipping keeps the line, keeps distinct
+    values distinct (the digest) and the full value can still go in the payload.
+    """
+    if len(value) <= limit:
+        return value
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return value[: limit - 18] + "…#" + digest
+
+
+def validate_fields(kind: str, actor: str, subject: str) -> tuple[str, str]:
+    """Reject a kind, actor or subject the log cannot store; return actor and subject, clipped."""
     if not isinstance(kind, str) or len(kind) > MAX_KIND or not KIND_RE.match(kind):
         raise UsageError(f"audit kind {kind!r} must be dotted lower-case words, e.g. 'message.in'")
-    for name, value, limit in (("actor", actor, MAX_ACTOR), ("subject", subject, MAX_SUBJECT)):
-        if not isinstance(value, str) or not value or len(value) > limit:
-            raise UsageError(f"audit {name} must be a non-empty string of at most {limit} characters")
+    for name, value in (("actor", actor), ("subject", subject)):
+        if not isinstance(value, str) or not value:
+            raise UsageError(f"audit {name} must be a non-empty string")
+    return clip(actor, MAX_ACTOR), clip(subject, MAX_SUBJECT)
 
 
 def entry_hash(

@@ -9,6 +9,8 @@ the public key, as in RFC 9162's log identifiers.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import rfc8785
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from ies.audit._entry import format_time
@@ -25,7 +27,15 @@ from ies.audit.tables import HEAD_ROW_ID, AuditHeadRow, AuditTreeHeadRow
 from ies.errors import UsageError
 from ies.identity import SigningKeyPair, b64, b64decode_strict, verify_ed25519
 
-__all__ = ["STH_VERSION", "SignedTreeHead", "Signer", "log_id_for", "publish_tree_head", "resolve_signer"]
+__all__ = [
+    "STH_VERSION",
+    "SignedTreeHead",
+    "Signer",
+    "TreeHeadPublisher",
+    "log_id_for",
+    "publish_tree_head",
+    "resolve_signer",
+]
 
 STH_VERSION = "ies.audit.sth/1"
 
@@ -173,3 +183,38 @@ def publish_tree_head(
     )
     session.flush()
     return sth
+
+
+class TreeHeadPublisher:
+    """Publishes a signed tree head every `interval_s` seconds when the log has grown since the last one.
+
+    Why only when grown: heads are evidence handed to peers; a new head for an unchanged log adds nothing. A
+    node starts `run` as a background task in its app's lifespan and sets `stop` on shutdown.
+    """
+
+    def __init__(
+        self, engine: Engine, signer: Signer, *, public_key: bytes | None = None, interval_s: float = 60.0
+    ) -> None:
+        if interval_s <= 0:
+            raise UsageError("tree head publishing interval must be positive")
+        self.engine = engine
+        self.signer = signer
+        self.public_key = public_key
+        self.interval_s = interval_s
+        resolve_signer(signer, public_key)  # fail at start-up, not at the first tick
+
+    def publish_if_grown(self) -> SignedTreeHead | None:
+        with Session(self.engine) as session, session.begin():
+            head = session.get(AuditHeadRow, HEAD_ROW_ID)
+            latest = session.scalars(
+                select(AuditTreeHeadRow).order_by(AuditTreeHeadRow.id.desc()).limit(1)
+            ).first()
+            if latest is not None and head is not None and latest.tree_size >= head.tree_size:
+                return None
+            return publish_tree_head(session, self.signer, public_key=self.public_key)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await asyncio.to_thread(self.publish_if_grown)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.interval_s)

@@ -1,7 +1,8 @@
 """An independent, deliberately naive transcription of RFC 9162 §2.1.1-2.1.4 (MTH, PATH, PROOF/SUBPROOF).
 
-It recurses over lists of leaves exactly as the RFC's definitions read, shares no code with `ies.audit`, and is
-only used by the tests as the oracle the production (range-based, stored-node) implementation must agree with.
+It recurses over lists of leaves exactly as the RFC's definitions read, shares no code with `ies.audit`, and
+is only used by the tests as the oracle the production (range-based, stored-node) implementation must agree
+with.
 """
 
 from __future__ import annotations

@@ -104,7 +104,9 @@ def _inclusion_probes(index: int, size: int, path: list[bytes], root: bytes, lea
 
 
 class TestVerifierRejectsCorruptedProofs:
-    @pytest.mark.parametrize("vector", VECTORS["inclusion"][1:], ids=lambda v: f"leaf{v['leaf']}-size{v['size']}")
+    @pytest.mark.parametrize(
+        "vector", VECTORS["inclusion"][1:], ids=lambda v: f"leaf{v['leaf']}-size{v['size']}"
+    )
     def test_inclusion(self, vector: dict[str, Any]) -> None:
         leaf, size = vector["leaf"], vector["size"]
         path = [bytes.fromhex(x) for x in vector["path"]]
@@ -114,7 +116,9 @@ class TestVerifierRejectsCorruptedProofs:
             with pytest.raises(InvalidProof):
                 verify_inclusion(index, tsize, lh, p, root)
 
-    @pytest.mark.parametrize("vector", VECTORS["consistency"][1:], ids=lambda v: f"{v['first']}-{v['second']}")
+    @pytest.mark.parametrize(
+        "vector", VECTORS["consistency"][1:], ids=lambda v: f"{v['first']}-{v['second']}"
+    )
     def test_consistency(self, vector: dict[str, Any]) -> None:
         m, n = vector["first"], vector["second"]
         path = [bytes.fromhex(x) for x in vector["path"]]
