@@ -73,9 +73,6 @@ class DIDResolver:
             raise UsageError(f"cache_ttl_s must be between 0 and {MAX_CACHE_TTL_S:.0f} seconds")
         if max_cache_entries < 1:
             raise UsageError("max_cache_entries must be at least 1")
-        self._overrides: dict[str, Override] = {}
-        for did, target in (overrides or {}).items():
-            self.add_override(did, target)
         self._ttl_s = cache_ttl_s
         self._max_entries = max_cache_entries
         self._timeout_s = timeout_s
@@ -87,6 +84,9 @@ class DIDResolver:
         self._client: httpx.Client | None = None
         self.fetch_count = 0
         """How many HTTP fetches this resolver made (lets callers and tests see the cache work)."""
+        self._overrides: dict[str, Override] = {}
+        for did, target in (overrides or {}).items():
+            self.add_override(did, target)
 
     # -- configuration -------------------------------------------------------------------------------
 
