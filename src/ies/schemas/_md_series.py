@@ -129,12 +129,7 @@ def check_series(ctx: MeterDataContext, profile: dict[str, Any], p_idx: int, p_t
                     R.MD_TIMESTAMP_ORDER,
                     f"interval start {own.isoformat()} is before {last_start.isoformat()}",
                 )
-            elif (
-                start is not None
-                and step is not None
-                and step.total_seconds() > 0
-                and ((own - start) % step or (isinstance(int_id, int) and own != start + int_id * step))
-            ):
+            elif start is not None and step is not None and step.total_seconds() > 0 and (own - start) % step:
                 ctx.add(
                     (*here, "intervalPeriod", "start"),
                     R.MD_INTERVAL_MISALIGNED,

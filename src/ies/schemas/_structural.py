@@ -13,7 +13,6 @@ from functools import cache
 from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError, validators
-from jsonschema.exceptions import best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -74,23 +73,30 @@ def compiled_external(schema_id: str) -> Any:
     return _IESValidator(schema, registry=_registry(), format_checker=format_checker())
 
 
-def _most_specific(error: ValidationError) -> ValidationError:
-    """Descend through oneOf/anyOf failures to the branch that came closest, for a precise message."""
-    while error.validator in ("oneOf", "anyOf") and error.context:
-        deeper = best_match(error.context)
-        if deeper is None:
-            break
-        error = deeper
-    return error
+def _most_specific(error: ValidationError) -> list[ValidationError]:
+    """Replace a failed oneOf/anyOf by the errors of the branch that got furthest into the instance.
+
+    The branch whose shallowest error sits deepest is the one the payload meant (a CUSTOMER profile fails
+    the other eight profile branches at `profileType`, but its own branch only deep inside an address),
+    so its errors are the precise ones to report; fewer errors break ties.
+    """
+    if error.validator not in ("oneOf", "anyOf") or not error.context:
+        return [error]
+    branches: dict[object, list[ValidationError]] = {}
+    for sub in error.context:
+        branch = sub.relative_schema_path[0] if sub.relative_schema_path else None
+        branches.setdefault(branch, []).append(sub)
+    best = max(branches.values(), key=lambda errs: (min(len(e.absolute_path) for e in errs), -len(errs)))
+    return [leaf for sub in best for leaf in _most_specific(sub)]
 
 
 def _rule_for(error: ValidationError) -> str:
+    if error.validator == "format":
+        return rule_ids.SCHEMA_FORMAT
     schema = error.schema if isinstance(error.schema, dict) else {}
     rule = schema.get(RULE_KEYWORD)
     if isinstance(rule, str):
         return rule
-    if error.validator == "format":
-        return rule_ids.SCHEMA_FORMAT
     if error.validator == "x-ies-closed-ring":
         return rule_ids.GEOJSON_LINEAR_RING
     return f"{rule_ids.SCHEMA_PREFIX}{error.validator}"
@@ -99,8 +105,7 @@ def _rule_for(error: ValidationError) -> str:
 def _findings(errors: Iterator[ValidationError], prefix: tuple[str | int, ...]) -> list[Finding]:
     out: list[Finding] = []
     seen: set[tuple[str, str, str]] = set()
-    for raw in errors:
-        error = _most_specific(raw)
+    for error in (leaf for raw in errors for leaf in _most_specific(raw)):
         path = json_pointer(prefix + tuple(error.absolute_path))
         key = (path, _rule_for(error), error.message)
         if key not in seen:
