@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ies.schemas import DATA_ROOT, get, validate
+from ies.schemas import DATA_ROOT, validate
 
 SCHEMAS = DATA_ROOT / "schemas"
 
