@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -135,6 +136,6 @@ def test_weights_are_relative(rows: list[list[int]], weights: list[int], scale: 
 def test_totals_stay_within_0_and_1_and_ranks_are_consistent(rows: list[list[int]]) -> None:
     ranked = rank_use_cases(synthetic_catalogue(rows), Weights.default(CATALOGUE))
     assert all(0 <= r.total <= 1 for r in ranked)
-    for better, worse in zip(ranked, ranked[1:], strict=False):
+    for better, worse in pairwise(ranked):
         assert better.total >= worse.total
         assert (better.rank == worse.rank) == (better.total == worse.total)
