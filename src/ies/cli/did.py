@@ -48,7 +48,7 @@ def _read_public_key(path: Path) -> bytes:
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"key file {path} is not readable: {type(exc).__name__}") from None
     stripped = text.strip()
-    if not stripped.startswith("{"):
+    if not stripped.startswith(("{", "[")):
         return SigningKeyPair.from_private_b64(stripped).public_key
     try:
         data = json.loads(stripped)
