@@ -108,41 +108,42 @@ def _row_order(
     bad = (key <= previous) & valid_id
     accepted = valid_id & ~bad
     if bad.any():
-        _, first = np.unique(key, return_index=True)
-        first_of_key = np.zeros(len(key), dtype=bool)
-        first_of_key[first] = True
         for position in np.flatnonzero(bad).tolist():
             b = int(seg[position])
             row = position - int(starts[b])
             interval_id = int(ids[position])
-            if not first_of_key[position]:
+            if (key[int(starts[b]) : position] == key[position]).any():
                 rule, text = R.MD_INTERVAL_DUPLICATE, f"interval {interval_id} appears more than once"
             else:
                 rule, text = R.MD_INTERVAL_ID_ORDER, f"interval {interval_id} comes after a later interval"
             result.findings.append(RawFinding(b, row, interval_id, rule, text, f"/intervals/{row}/id"))
-        present = np.unique(key[valid_id])
-    else:
-        present = key[valid_id]
-    _gaps(present, result)
+    _gaps(key[accepted], np.unique(key[bad]), result)
     return accepted
 
 
-def _gaps(present: np.ndarray, result: BatchResult) -> None:
-    """Missing ids between the first and last present id of each block (keys are sorted)."""
-    if len(present) < 2:
+def _gaps(accepted: np.ndarray, stray: np.ndarray, result: BatchResult) -> None:
+    """Ids missing between the first and last id of each block.
+
+    `accepted` keys are strictly increasing within a block; `stray` keys (rows out of order) are few and
+    sorted, and an id present only as a stray row is not missing.
+    """
+    if len(accepted) < 2:
         return
-    seg = present // _ID_SPAN
-    same = seg[1:] == seg[:-1]
-    jump = np.diff(present)
-    where = np.flatnonzero(same & (jump > 1))
-    for w in where.tolist():
-        b = int(seg[w])
-        first_missing = int(present[w] % _ID_SPAN) + 1
-        count = int(jump[w]) - 1
-        text = f"{count} interval(s) missing from id {first_missing}"
-        result.findings.append(
-            RawFinding(b, None, first_missing, MD_INTERVAL_MISSING, text, "/intervals", "warning")
-        )
+    seg = accepted // _ID_SPAN
+    jump = np.diff(accepted)
+    for w in np.flatnonzero((seg[1:] == seg[:-1]) & (jump > 1)).tolist():
+        low, high = int(accepted[w]), int(accepted[w + 1])
+        inside = stray[(stray > low) & (stray < high)].tolist() if len(stray) else []
+        edges = [low, *inside, high]
+        for a, b in zip(edges, edges[1:], strict=False):
+            if b - a > 1:
+                first_missing = a % _ID_SPAN + 1
+                text = f"{b - a - 1} interval(s) missing from id {first_missing}"
+                result.findings.append(
+                    RawFinding(
+                        int(seg[w]), None, first_missing, MD_INTERVAL_MISSING, text, "/intervals", "warning"
+                    )
+                )
 
 
 def _value_rules(blocks: Sequence[Block], limits: Sequence[Limits], result: BatchResult) -> None:

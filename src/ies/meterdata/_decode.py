@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -21,6 +23,8 @@ from ies.schemas import rule_ids as R
 __all__ = ["Block", "decode_block", "parse_duration", "parse_instant"]
 
 _DURATION = re.compile(r"^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
+_ID = itemgetter("id")
+_PAYLOADS = itemgetter("payloads")
 _VALIDATION_STATUSES = frozenset({"VALID", "ESTIMATED", "MANUAL", "SUSPECT", "REJECTED"})
 #: `changeMethod` values that declare a register reset or meter change (same list as `ies.schemas`).
 RESET_METHODS = frozenset(
@@ -98,30 +102,46 @@ def decode_block(element: int, meter: str, profile: dict[str, Any], layout: Layo
     )
     if not isinstance(rows, list):
         rows = []
-    if _fast_path_possible(rows, raw, layout):
-        try:
-            block.ids = np.fromiter((row["id"] for row in rows), dtype=np.int64, count=len(rows))
-            values = np.array([row["payloads"] for row in rows], dtype=np.float64)
-            if values.ndim == 2 and values.shape[1] == arity:
-                block.values = values
-                return block
-        except (KeyError, TypeError, ValueError):
-            pass
+    if _fast_path_possible(rows, raw, layout) and _fast_decode(block, rows, arity):
+        return block
     _slow_decode(block, rows, arity)
     return block
+
+
+def _fast_decode(block: Block, rows: list[Any], arity: int) -> bool:
+    """Plain compact rows in a few C-level passes; False when anything is unusual (then the slow path runs).
+
+    The payload lists are flattened and handed to numpy without a dtype: a string cell makes the result a
+    string array (rejected here) instead of being silently converted as `float("1.5")` would, and a null
+    makes it an object array.
+    """
+    try:
+        if set(map(len, rows)) != {2}:
+            return False
+        ids = np.fromiter(map(_ID, rows), dtype=np.int64, count=len(rows))
+        payloads = list(map(_PAYLOADS, rows))
+    except (KeyError, TypeError, ValueError):
+        return False
+    if set(map(len, payloads)) != {arity}:
+        return False
+    flat = np.array(list(chain.from_iterable(payloads)))
+    if flat.dtype.kind not in "if" or flat.size != len(rows) * arity:
+        return False
+    block.ids = ids
+    block.values = flat.astype(np.float64, copy=False).reshape(len(rows), arity)
+    return True
 
 
 def _fast_path_possible(rows: list[Any], raw: bytes, layout: Layout) -> bool:
     """Only plain numeric compact rows go straight to numpy.
 
-    A byte search rules out booleans (numpy would read true as 1.0) and the optional row members; it may
-    give false alarms (a key elsewhere in the profile), which merely route the profile to the slow path.
+    A byte search rules out booleans (numpy would read true as 1.0); it may give a false alarm (a string
+    containing "true" elsewhere in the profile), which merely routes the profile to the slow path. Rows with
+    optional members (overrides, readings, an own intervalPeriod) are caught by their key count.
     """
     if not rows or not layout.all_numeric or layout.arity == 0:
         return False
-    if any(token in raw for token in (b"true", b"false", b"null", b'"overrides"', b'"readings"')):
-        return False
-    return raw.count(b'"intervalPeriod"') <= 1
+    return b"true" not in raw and b"false" not in raw
 
 
 def _slow_decode(block: Block, rows: list[Any], arity: int) -> None:
