@@ -142,6 +142,7 @@ def _print_trail(steps: list[Any]) -> None:
 def ping_cmd(
     home: Path = HOME,
     bap: str = typer.Option(None, help="Which BAP originates (default: the first)."),
+    timeout: float = typer.Option(10.0, "--timeout", help="Seconds to wait for each callback."),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Signed discover → on_discover and select → on_select across processes; print the trail."""
@@ -150,7 +151,7 @@ def ping_cmd(
     from ies.sandbox.network import NetworkState
     from ies.sandbox.ping import ping
 
-    steps = ping(NetworkState.load(home), bap=bap)
+    steps = ping(NetworkState.load(home), bap=bap, timeout_s=timeout)
     if json_out:
         print_json([asdict(s) for s in steps])
         return

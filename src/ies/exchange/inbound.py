@@ -84,6 +84,7 @@ PayloadValidator = Callable[[str, dict[str, Any]], None]
 PolicyCheck = Callable[[InboundMessage], Awaitable[None]]
 CallbackSender = Callable[[InboundMessage, str, dict[str, Any]], Awaitable[None]]
 CallbackSink = Callable[[InboundMessage], None]
+RefusalSink = Callable[[str | None, str, str], None]
 
 
 def _ids_best_effort(raw: bytes) -> tuple[str | None, str | None]:
@@ -114,6 +115,7 @@ class ExchangeRouter:
         log: MessageLog,
         send_callback: CallbackSender | None = None,
         on_callback: CallbackSink | None = None,
+        on_refused_callback: RefusalSink | None = None,
         validators: list[PayloadValidator] | None = None,
         policy: PolicyCheck | None = None,
         max_body_bytes: int = MAX_BODY_BYTES,
@@ -123,6 +125,7 @@ class ExchangeRouter:
         self.log = log
         self.send_callback = send_callback
         self.on_callback = on_callback
+        self.on_refused_callback = on_refused_callback
         self.validators = validators if validators is not None else [basic_envelope_check]
         self.policy = policy
         self.max_body_bytes = max_body_bytes
@@ -246,6 +249,8 @@ class ExchangeRouter:
             )
         except Exception:
             log.exception("could not record a NACK line")
+        if is_callback(action) and self.on_refused_callback is not None:
+            self.on_refused_callback(message_id, action, err.code)
         headers = {}
         if isinstance(err, AuthError) and err.http_status == 401:
             headers["WWW-Authenticate"] = (

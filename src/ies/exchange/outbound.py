@@ -73,6 +73,7 @@ class BecknClient:
         self.signature_ttl_s = signature_ttl_s
         self._http: httpx.AsyncClient | None = None
         self._pending: dict[str, asyncio.Future[InboundMessage]] = {}
+        self._refused: dict[str, str] = {}
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -167,6 +168,15 @@ class BecknClient:
         if future is not None and not future.done() and msg.action == callback_of(self._action_of(future)):
             future.set_result(msg)
 
+    def note_refused_callback(self, message_id: str | None, action: str, code: str) -> None:
+        """Our pipeline refused a callback for a pending request: remember why, to explain a timeout.
+
+        The request is not failed on the spot: anyone who learns a messageId could otherwise cancel it
+        with a forged callback; the genuine callback may still arrive.
+        """
+        if message_id in self._pending:
+            self._refused[message_id] = f"{action} arrived but was refused with {code}"
+
     @staticmethod
     def _action_of(future: asyncio.Future[InboundMessage]) -> str:
         return getattr(future, "ies_action", "")
@@ -188,12 +198,16 @@ class BecknClient:
             try:
                 callback = await asyncio.wait_for(future, timeout_s)
             except TimeoutError:
+                why = self._refused.get(context.messageId)
                 raise CallbackTimeout(
                     f"no {callback_of(context.action)} for message {context.messageId} within {timeout_s} s"
+                    + (f" ({why})" if why else ""),
+                    details={"refused": why} if why else None,
                 ) from None
             return ack, callback
         finally:
             self._pending.pop(context.messageId, None)
+            self._refused.pop(context.messageId, None)
 
     async def aclose(self) -> None:
         if self._http is not None:

@@ -80,6 +80,7 @@ class NodeRuntime:
             log=self.log,
             send_callback=self.send_callback,
             on_callback=self.client.resolve,
+            on_refused_callback=self.client.note_refused_callback,
             validators=validators,
         )
         self.catalog: dict[str, Any] | None = None
