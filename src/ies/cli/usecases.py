@@ -147,7 +147,9 @@ def sensitivity(
     """Is the top N driven by a single assumption? One-at-a-time changes, then a Monte Carlo run."""
     from ies.usecases.catalogue import one_at_a_time, rank_use_cases
     from ies.usecases.catalogue._render import monte_carlo_table, oat_summary, weights_caption
+    from ies.usecases.catalogue._sensitivity import check_parameters
 
+    check_parameters(top, perturb, jitter, samples)  # refuse bad options before any work is done
     catalogue, parsed = _prepare(weights, scores, stakeholder)
     oat = one_at_a_time(catalogue, parsed, top, perturb, jitter)
     mc = _monte_carlo(catalogue, parsed, top, perturb, jitter, samples, seed)

@@ -10,6 +10,7 @@ import csv
 from collections.abc import Sequence
 from typing import TextIO
 
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -31,6 +32,11 @@ __all__ = [
     "usecase_table",
     "weights_caption",
 ]
+
+
+def _row(table: Table, *cells: str | Text) -> None:
+    """Add a row whose text is shown literally: names like "… [project addition]" are not rich markup."""
+    table.add_row(*(escape(c) if isinstance(c, str) else c for c in cells))
 
 
 def _score(value: object) -> str:
@@ -58,7 +64,8 @@ def ranking_table(rows: Sequence[RankedUseCase], catalogue: Catalogue, weights: 
         table.add_column(str(c.number), justify="right")
     for row in rows:
         uc = row.use_case
-        table.add_row(
+        _row(
+            table,
             rank_label(row),
             str(uc.number or "–"),
             uc.name,
@@ -107,7 +114,7 @@ def oat_summary(oat: OneAtATime, catalogue: Catalogue, limit: int = 15) -> list[
     for col in ("Use case", "Before", "After"):
         moves.add_column(col, justify="left" if col == "Use case" else "right")
     for m in best.moved:
-        moves.add_row(m.name, str(m.rank_before), str(m.rank_after))
+        _row(moves, m.name, str(m.rank_before), str(m.rank_after))
     out.append(moves)
     if membership:
         table = Table(title=f"Single changes that alter the top {n} (largest first, {limit} at most)")
@@ -115,7 +122,8 @@ def oat_summary(oat: OneAtATime, catalogue: Catalogue, limit: int = 15) -> list[
         table.add_column("Enters (rank)", overflow="fold")
         table.add_column("Leaves (rank)", overflow="fold")
         for c in sorted(membership, key=lambda p: p.influence, reverse=True)[:limit]:
-            table.add_row(
+            _row(
+                table,
                 c.describe(catalogue),
                 ", ".join(f"{m.name} ({m.rank_before}→{m.rank_after})" for m in c.entered),
                 ", ".join(f"{m.name} ({m.rank_before}→{m.rank_after})" for m in c.left),
@@ -137,7 +145,7 @@ def monte_carlo_table(mc: MonteCarlo, ranked: Sequence[RankedUseCase], rows: int
     table.add_column("90% rank interval", justify="right")
     for row in ranked[:rows]:
         i = row.use_case.id
-        table.add_row(
+        _row(table,
             rank_label(row), row.use_case.name, str(round3(row.total)), f"{mc.p_top[i]:.3f}",
             str(mc.rank_median[i]), f"{mc.rank_low[i]}–{mc.rank_high[i]}",
         )  # fmt: skip
@@ -149,18 +157,14 @@ def calibration_table(cal: Calibration, catalogue: Catalogue) -> list[Table | Te
     for col in ("Criterion", "Disagreements", "Mean gap", "Max gap"):
         summary.add_column(col, justify="left" if col == "Criterion" else "right")
     for key, stats in cal.per_criterion.items():
-        summary.add_row(
-            key, str(stats["disagreements"]), f"{stats['mean_gap']:.3f}", _score(stats["max_gap"])
-        )
+        _row(summary, key, str(stats["disagreements"]), f"{stats['mean_gap']:.3f}", _score(stats["max_gap"]))
     if not cal.disagreements:
         return [summary, Text(f"No score differs by more than {cal.threshold} between the two sheets.")]
     detail = Table(title="Disagreements to settle in the calibration discussion")
     for col in ("Use case", "Criterion", "A", "B", "Gap"):
         detail.add_column(col, justify="right" if col in ("A", "B", "Gap") else "left", overflow="fold")
     for d in cal.disagreements:
-        detail.add_row(
-            catalogue.find(d.use_case_id).name, d.criterion, _score(d.a), _score(d.b), _score(d.gap)
-        )
+        _row(detail, catalogue.find(d.use_case_id).name, d.criterion, _score(d.a), _score(d.b), _score(d.gap))
     return [summary, detail]
 
 
@@ -176,7 +180,7 @@ def coverage_table(report: CoverageReport) -> Table:
     styles = {"implemented": "green", "partial": "yellow", "planned": "cyan", NOT_IMPLEMENTED: "dim"}
     for r in [*report.rows, *report.additions]:
         label = r.name if r.in_catalogue else f"{r.name} [project addition]"
-        table.add_row(str(r.number or "–"), label, Text(r.status, styles[r.status]), ", ".join(r.modules))
+        _row(table, str(r.number or "–"), label, Text(r.status, styles[r.status]), ", ".join(r.modules))
     return table
 
 
@@ -197,7 +201,7 @@ def criteria_table(catalogue: Catalogue, weights: Weights) -> Table:
         table.add_column(col, overflow="fold")
     for c in catalogue.criteria:
         anchors = "\n".join(f"{k}: {v}" for k, v in sorted(c.anchors.items()))
-        table.add_row(str(c.number), c.key, c.name, f"{pct[c.key]:g}%", c.meaning, anchors)
+        _row(table, str(c.number), c.key, c.name, f"{pct[c.key]:g}%", c.meaning, anchors)
     return table
 
 
@@ -205,16 +209,16 @@ def usecase_table(uc: UseCase, catalogue: Catalogue, ranked: RankedUseCase) -> T
     table = Table(title=f"{uc.ref()}. {uc.name}", show_header=False)
     table.add_column("Field", style="bold")
     table.add_column("Value", overflow="fold")
-    table.add_row("id", uc.id)
-    table.add_row("rank / total", f"{rank_label(ranked)} / {round3(ranked.total)}")
-    table.add_row("stakeholders", ", ".join(uc.stakeholders) or "(not published)")
-    table.add_row("systems", ", ".join(uc.systems) or "(not published)")
-    table.add_row("description", uc.description or "(not published)")
-    table.add_row("outcomes", uc.outcomes or "(not published)")
-    table.add_row("building blocks", ", ".join(uc.building_blocks) + "  (project assessment)")
+    _row(table, "id", uc.id)
+    _row(table, "rank / total", f"{rank_label(ranked)} / {round3(ranked.total)}")
+    _row(table, "stakeholders", ", ".join(uc.stakeholders) or "(not published)")
+    _row(table, "systems", ", ".join(uc.systems) or "(not published)")
+    _row(table, "description", uc.description or "(not published)")
+    _row(table, "outcomes", uc.outcomes or "(not published)")
+    _row(table, "building blocks", ", ".join(uc.building_blocks) + "  (project assessment)")
     for c in catalogue.criteria:
         note = uc.evidence.get(c.key, "")
-        table.add_row(f"{c.number} {c.key}", _score(uc.scores[c.key]) + (f" — {note}" if note else ""))
+        _row(table, f"{c.number} {c.key}", _score(uc.scores[c.key]) + (f" — {note}" if note else ""))
     if uc.source_note:
-        table.add_row("source", uc.source_note)
+        _row(table, "source", uc.source_note)
     return table
