@@ -69,8 +69,6 @@ class OfflineDocumentLoader:
 
     def __init__(self, extra: Mapping[str, Any] | None = None):
         self._extra = dict(extra or {})
-        #: URLs asked for and refused (not bundled), newest last — for readable error messages.
-        self.refused: list[str] = []
 
     def urls(self) -> set[str]:
         return set(bundled_contexts()) | set(self._extra)
@@ -82,7 +80,6 @@ class OfflineDocumentLoader:
             return load_json(value) if isinstance(value, Path) else value
         path = bundled_contexts().get(key) or bundled_contexts().get(key.rstrip("/"))
         if path is None:
-            self.refused.append(url)
             raise pyld_jsonld.JsonLdError(
                 f"context {url} is not bundled and the offline loader never fetches",
                 "jsonld.LoadDocumentError",
@@ -105,16 +102,26 @@ def offline_document_loader(extra: Mapping[str, Any] | None = None) -> OfflineDo
     return OfflineDocumentLoader(extra)
 
 
+@cache
+def _shared_resolver() -> ContextResolver:
+    """Processed bundled contexts, cached across calls: they never change within a process."""
+    return ContextResolver(LRUCache(maxsize=256), OfflineDocumentLoader())
+
+
 def processing_options(loader: OfflineDocumentLoader | None = None, **more: Any) -> dict[str, Any]:
     """pyld options with the offline loader and a private context cache.
 
     A private cache matters: pyld's default resolved-context cache is process-wide and keyed by URL, so a
     context served differently by another loader (a mutated copy in a drift check) would leak across calls.
     """
-    loader = loader or offline_document_loader()
+    if loader is None:
+        loader = offline_document_loader()
+        resolver = _shared_resolver()
+    else:
+        resolver = ContextResolver(LRUCache(maxsize=256), loader)
     options: dict[str, Any] = {
         "documentLoader": loader,
-        "contextResolver": ContextResolver(LRUCache(maxsize=256), loader),
+        "contextResolver": resolver,
         "processingMode": "json-ld-1.1",
     }
     options.update(more)
@@ -127,6 +134,21 @@ def expand(
     """JSON-LD expansion with bundled contexts only (`default_context` applies to documents without one)."""
     extra = {"expandContext": default_context} if default_context else {}
     return pyld_jsonld.expand(copy.deepcopy(doc), processing_options(loader, **extra))
+
+
+def _context_urls(node: Any) -> Iterator[str]:
+    """Every context URL a document references, in document order."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "@context":
+                for item in value if isinstance(value, list) else [value]:
+                    if isinstance(item, str):
+                        yield item
+            else:
+                yield from _context_urls(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _context_urls(value)
 
 
 def _key_paths(node: Any, key: str, path: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:
@@ -150,7 +172,6 @@ def unmapped_terms(
 ) -> list[Finding]:
     """One finding per property name that JSON-LD expansion drops (or per expansion failure)."""
     dropped: list[str] = []
-    loader = loader or offline_document_loader()
     try:
         extra = {"expandContext": default_context} if default_context else {}
         pyld_jsonld.expand(
@@ -160,8 +181,10 @@ def unmapped_terms(
         )
     except pyld_jsonld.JsonLdError as exc:
         detail = getattr(exc, "code", None) or exc.type
-        if loader.refused:
-            reason = f"context {loader.refused[-1]} is not bundled and the offline loader never fetches"
+        served = (loader or offline_document_loader()).urls()
+        missing = [url for url in _context_urls(doc) if url.split("#", 1)[0] not in served]
+        if missing:
+            reason = f"context {missing[0]} is not bundled and the offline loader never fetches"
             return [
                 Finding(
                     "/@context", R.JSONLD_EXPANSION_ERROR, f"JSON-LD expansion failed: {reason}", severity
