@@ -12,6 +12,7 @@ duplicated row is reported once, not also as a register decrease). Rule ids are 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -135,7 +136,7 @@ def _gaps(accepted: np.ndarray, stray: np.ndarray, result: BatchResult) -> None:
         low, high = int(accepted[w]), int(accepted[w + 1])
         inside = stray[(stray > low) & (stray < high)].tolist() if len(stray) else []
         edges = [low, *inside, high]
-        for a, b in zip(edges, edges[1:], strict=False):
+        for a, b in itertools.pairwise(edges):
             if b - a > 1:
                 first_missing = a % _ID_SPAN + 1
                 text = f"{b - a - 1} interval(s) missing from id {first_missing}"

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 import numpy as np
 
@@ -121,7 +121,7 @@ def _only_separators(data: bytes | memoryview) -> bool:
     return all(b in _SEPARATORS for b in bytes(data))
 
 
-def iter_elements(source: Path | BinaryIO, chunk_bytes: int = CHUNK_BYTES) -> Iterator[RawElement]:
+def iter_elements(source: Path | IO[bytes], chunk_bytes: int = CHUNK_BYTES) -> Iterator[RawElement]:
     """Yield every top-level element of a JSON array file (or the single root object) in order.
 
     Raises InvalidJSON when the bytes are not one JSON array/object (empty, truncated, unbalanced, trailing

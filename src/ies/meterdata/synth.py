@@ -272,7 +272,7 @@ def _elements(
         period_start = start_at + (timedelta(minutes=7) if kind == "misaligned" else timedelta(0))
         element = 2 + 2 * i
         if kind is not None:
-            limit_wh = int(math.ceil(sanctioned * 250 * LOAD_FACTOR))
+            limit_wh = math.ceil(sanctioned * 250 * LOAD_FACTOR)
             at = _inject(kind, series, rng, limit_wh)
             if kind in ("misaligned", "unit", "unresolved"):
                 at = None
