@@ -113,9 +113,10 @@ class DIDResolver:
             self._cache.clear()
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
 
     def __enter__(self) -> DIDResolver:
         return self
@@ -191,11 +192,12 @@ class DIDResolver:
         return None
 
     def _http(self) -> httpx.Client:
-        if self._client is None:
-            self._client = httpx.Client(
-                timeout=self._timeout_s, follow_redirects=False, transport=self._transport
-            )
-        return self._client
+        with self._lock:
+            if self._client is None:
+                self._client = httpx.Client(
+                    timeout=self._timeout_s, follow_redirects=False, transport=self._transport
+                )
+            return self._client
 
     def _fetch(self, url: str, did: str) -> tuple[dict[str, Any], float | None]:
         self.fetch_count += 1

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ies.errors import UsageError
 from ies.identity.did import (
@@ -106,6 +108,31 @@ def test_did_url_parts() -> None:
 def test_url_maps_back_to_the_did(url: str, did: str) -> None:
     assert did_web_from_url(url) == did
     assert did_web_from_url(did_web_location(did).document_url()) == did  # and back again
+
+
+_LABEL = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?", fullmatch=True)
+_CONTROL = tuple(f"%{c:02X}" for c in range(0x20))
+_SEGMENT = st.from_regex(r"([A-Za-z0-9_-]|%[0-9A-F]{2}){1,12}", fullmatch=True).filter(
+    lambda s: (
+        s.replace("%2E", ".") not in (".", "..") and "%2F" not in s and not any(c in s for c in _CONTROL)
+    )
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    labels=st.lists(_LABEL, min_size=1, max_size=4).filter(lambda ls: not ls[-1].isdigit()),
+    port=st.none() | st.integers(min_value=1, max_value=65535),
+    segments=st.lists(_SEGMENT, max_size=4),
+)
+def test_did_to_url_and_back_for_generated_dids(
+    labels: list[str], port: int | None, segments: list[str]
+) -> None:
+    host = ".".join(labels)
+    did = ":".join(["did:web", host if port is None else f"{host}%3A{port}", *segments])
+    loc = did_web_location(did)
+    assert (loc.host, loc.port, loc.path_segments) == (host, port, tuple(segments))
+    assert did_web_from_url(loc.document_url()) == did
 
 
 @pytest.mark.parametrize(
