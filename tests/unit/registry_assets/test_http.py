@@ -1,0 +1,149 @@
+"""The HTTP router, mounted on a small FastAPI app and called in process through httpx.ASGITransport."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from ies.registry import assets as A
+from ies.registry.assets.http import router
+
+from ._network import T0, Net
+
+
+def _app(engine: Engine | None) -> FastAPI:
+    app = FastAPI()
+    app.include_router(router)
+    if engine is not None:
+        app.state.engine = engine
+    return app
+
+
+def call(app: FastAPI, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://registry.test") as client:
+            return await client.request(method, path, **kwargs)
+
+    return asyncio.run(go())
+
+
+def url(did: str, suffix: str = "") -> str:
+    return f"/assets/{quote(did, safe=':')}{suffix}"
+
+
+@pytest.fixture
+def app(engine: Engine, net: Net) -> FastAPI:
+    return _app(engine)
+
+
+def test_get_entity_now_and_as_of(app: FastAPI, net: Net) -> None:
+    r = call(app, "GET", url(net.meter))
+    assert r.status_code == 200
+    assert r.json()["id"] == net.meter and r.json()["parent_id"] == net.sp
+    r = call(app, "GET", url(net.meter), params={"as_of": "2025-12-31T23:00:00Z"})
+    assert r.status_code == 404
+    assert r.json()["error"]["code"] == "ASSET_NOT_FOUND" and "as of" in r.json()["error"]["message"]
+
+
+def test_create_patch_and_history(app: FastAPI, net: Net) -> None:
+    body = {
+        "entity_class": "meter",
+        "local_id": "NM/7 A",
+        "parent": net.sp,
+        "attributes": {"meter_type": "AMR"},
+    }
+    r = call(app, "POST", "/assets", json=body, headers={"X-IES-Actor": "field-app"})
+    assert r.status_code == 201, r.text
+    did = r.json()["id"]
+    assert did == "did:web:discom.example:assets:meter:NM%2F7%20A"  # the %-encoded DID, itself URL-quoted
+    r = call(
+        app, "PATCH", url(did), json={"status": "SUSPENDED", "reason": "tamper alarm", "expected_version": 1}
+    )
+    assert r.status_code == 200 and r.json()["version"] == 2
+    r = call(app, "PATCH", url(did), json={"attributes": {"phases": 3}, "expected_version": 1})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "ASSET_VERSION_MISMATCH"
+    versions = call(app, "GET", url(did, "/history")).json()["versions"]
+    assert [(v["version"], v["changed_by"], v["change"]) for v in versions] == [
+        (1, "field-app", "CREATE"), (2, "api", "UPDATE"),
+    ]  # fmt: skip
+    assert versions[1]["diff"] == {"status": {"old": "ACTIVE", "new": "SUSPENDED"}}
+    assert versions[1]["reason"] == "tamper alarm"
+
+
+def test_patch_parent_null_detaches_and_omitted_parent_is_kept(app: FastAPI, net: Net) -> None:
+    r = call(app, "PATCH", url(net.meter), json={"attributes": {"make": "Genus"}})
+    assert r.json()["parent_id"] == net.sp
+    r = call(app, "PATCH", url(net.meter), json={"parent": None})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "ASSET_HIERARCHY_CONFLICT"
+    r = call(app, "PATCH", url(net.meter), json={"parent": None, "status": "DECOMMISSIONED"})
+    assert r.status_code == 200 and r.json()["parent_id"] is None
+
+
+def test_hierarchy_endpoints(app: FastAPI, net: Net) -> None:
+    kids = call(app, "GET", url(net.sp, "/children")).json()["children"]
+    assert sorted(k["id"] for k in kids) == sorted([net.meter, net.consumer, net.solar])
+    below = call(app, "GET", url(net.feeder, "/descendants"), params={"max_depth": 2}).json()["descendants"]
+    assert {(n["depth"], n["entity"]["id"]) for n in below} == {(1, net.dt), (1, net.dt2), (2, net.sp)}
+    up = call(app, "GET", url(net.solar, "/ancestors")).json()["ancestors"]
+    assert [a["id"] for a in up] == [net.sp, net.dt, net.feeder, net.substation, net.discom]
+    found = call(app, "GET", "/assets", params={"class": "transformer", "discom": "discom.example"}).json()
+    assert [e["local_id"] for e in found["entities"]] == ["DT-1", "DT-2"]
+    assert call(app, "GET", url(net.sp, "/children"), params={"as_of": T0.isoformat()}).status_code == 200
+
+
+def test_structure_endpoint_lists_every_class(app: FastAPI) -> None:
+    classes = call(app, "GET", "/assets/structure").json()["classes"]
+    assert [c["class"] for c in classes] == [c.value for c in A.EntityClass]
+
+
+def test_csv_import_endpoint_reports_rows(app: FastAPI) -> None:
+    text = A.sample_csv_path().read_text()
+    bad = text + "meter,NM-BAD,SP-0001" + "," * 39 + "\n"  # 42 cells, no meter_type
+    r = call(app, "POST", "/assets/import", content=bad.encode(), headers={"Content-Type": "text/csv"})
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert report["created"] == 37 and [(e["line"], e["code"]) for e in report["errors"]] == [
+        (39, "ASSET_INVALID_ATTRIBUTES")
+    ]
+    assert call(app, "GET", url("did:web:ies.discom.example:assets:ev-charger:EVC-0003")).status_code == 200
+    r = call(app, "POST", "/assets/import", content=b"\xff\xfe", headers={"Content-Type": "text/csv"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "USAGE"
+
+
+ERROR_CASES: list[tuple[str, str, dict[str, Any], int, str]] = [
+        ("GET", "/assets/did:web:nowhere.example", {}, 404, "ASSET_NOT_FOUND"),
+        ("GET", "/assets/did:web:discom.example", {"params": {"as_of": "2026-01-01"}}, 400, "USAGE"),
+        ("GET", "/assets", {"params": {"class": "gizmo"}}, 400, "USAGE"),
+        ("GET", "/assets", {"params": {"limit": 0}}, 400, "USAGE"),
+        ("POST", "/assets", {"json": {"entity_class": "meter"}}, 400, "USAGE"),
+        ("POST", "/assets", {"content": b"{not json", "headers": {"Content-Type": "application/json"}}, 400,
+         "USAGE"),
+        ("POST", "/assets", {"json": {"entity_class": "discom", "local_id": "discom.example",
+                                      "attributes": {"name": "again"}}}, 409, "ASSET_EXISTS"),
+        ("POST", "/assets", {"json": {"entity_class": "dt", "local_id": "DT-9", "discom": "discom.example",
+                                      "parent": "did:web:discom.example", "attributes": {}}}, 400,
+         "ASSET_INVALID_ATTRIBUTES"),
+        ("PATCH", "/assets/did:web:discom.example", {"json": {"status": "PLANNED"}}, 409,
+         "ASSET_TRANSITION_NOT_ALLOWED"),
+        ("PATCH", "/assets/did:web:discom.example", {"json": {"colour": "red"}}, 400, "USAGE"),
+]  # fmt: skip
+
+
+def test_errors_are_json_with_a_stable_code(app: FastAPI) -> None:
+    for method, path, kwargs, status, code in ERROR_CASES:  # one database for all cases: they change nothing
+        r = call(app, method, path, **kwargs)
+        assert r.status_code == status, (method, path, r.text)
+        error = r.json()["error"]
+        assert error["code"] == code and error["message"], (method, path, error)
+
+
+def test_an_app_without_a_database_answers_500_json() -> None:
+    r = call(_app(None), "GET", "/assets/did:web:x.example")
+    assert r.status_code == 500 and r.json()["error"]["code"] == "INTERNAL"
