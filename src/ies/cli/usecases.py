@@ -100,6 +100,8 @@ def rank(
     from ies.usecases.catalogue._render import ranking_csv, ranking_table
 
     _one_format(as_json, as_csv)
+    if by_stakeholder and stakeholder:
+        raise UsageError("--by-stakeholder lists every category; drop --stakeholder or use it alone")
     if top is not None and top < 1:
         raise UsageError(f"--top must be at least 1, got {top}")
     catalogue, parsed = _prepare(weights, scores, stakeholder)

@@ -290,7 +290,8 @@ def monte_carlo(
         done += m
     low, median, high = np.quantile(ranks, [0.05, 0.5, 0.95], axis=0, method="inverted_cdf")
     in_top = (ranks <= top_n).mean(axis=0)
-    base = {r.use_case.id: r.rank for r in rank_use_cases(catalogue, weights)}
+    ranked = rank_use_cases(catalogue, weights)
+    base = {r.use_case.id: r.rank for r in ranked}
     ids = [u.id for u in ucs]
     return MonteCarlo(
         samples=samples,
@@ -298,7 +299,7 @@ def monte_carlo(
         top_n=top_n,
         perturb=perturb,
         jitter=jitter,
-        ids=ids,
+        ids=[r.use_case.id for r in ranked],  # reported best first, like the ranking
         base_rank=base,
         p_top={i: round(float(in_top[j]), 4) for j, i in enumerate(ids)},
         rank_low={i: int(low[j]) for j, i in enumerate(ids)},
