@@ -39,7 +39,8 @@ def is_date(value: object) -> bool:
 
 
 def is_date_time(value: object) -> bool:
-    return not isinstance(value, str) or bool(validate_rfc3339(value))
+    # RFC 3339 §5.6 allows lower-case "t" and "z"; the validator only knows upper case.
+    return not isinstance(value, str) or bool(validate_rfc3339(value.upper()))
 
 
 def is_time(value: object) -> bool:

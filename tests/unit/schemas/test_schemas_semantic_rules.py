@@ -1,0 +1,171 @@
+"""MeterData and MeterDataRequest rules not exercised by the generated profiles: elaborated readings,
+descriptor/registry agreement, cross-profile continuity, request ⊆ authorisation, windows."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+
+from ies.schemas import DATA_ROOT, validate
+
+SCHEMAS = DATA_ROOT / "schemas"
+
+
+def _load(relative: str) -> Any:
+    return json.loads((SCHEMAS / relative).read_text(encoding="utf-8"))
+
+
+def _rules(doc: Any, **kwargs: Any) -> set[str]:
+    return validate(doc, jsonld=False, **kwargs).rules()
+
+
+MONTHLY = _load("MeterData/v0.6/examples/MonthlyProfile_MultipleResets.json")
+INSTANT = _load("MeterData/v0.6/examples/InstantaneousProfile.json")
+DESCRIPTOR_FIRST = _load("MeterData/v0.6/examples/IntervalProfile.json")
+REQUEST = _load("MeterDataRequest/v0.6/validation/test_cases/valid_request.json")
+AUTHORISATION = _load("MeterDataRequest/v0.6/examples/Authorisation_Example.json")
+
+
+def test_baselines_are_valid() -> None:
+    for doc in (MONTHLY, INSTANT, DESCRIPTOR_FIRST, REQUEST, AUTHORISATION):
+        assert _rules(doc) == set()
+
+
+def test_reading_attribute_not_in_the_registry_allowed_attributes() -> None:
+    doc = copy.deepcopy(INSTANT)
+    doc[1]["readings"][0]["openingValue"] = 230.0  # a voltage has no opening/closing values
+    assert "md.attribute-not-allowed" in _rules(doc)
+
+
+def test_reported_mode_inside_a_reading() -> None:
+    doc = copy.deepcopy(INSTANT)
+    doc[1]["readings"][0]["reportedMode"] = "READING"
+    assert _rules(doc) == {"md.mode-in-reading"}
+
+
+def test_opening_and_closing_under_reading_mode() -> None:
+    doc = copy.deepcopy(MONTHLY)
+    for desc in doc[0]["payloadDescriptorSets"][0]["payloadDescriptors"]:
+        if desc["readingType"] == "kWh imp":
+            desc["reportedMode"] = "READING"
+    assert _rules(doc) == {"md.opening-closing-not-allowed"}
+
+
+def test_monthly_register_opening_below_the_previous_closing() -> None:
+    doc = copy.deepcopy(MONTHLY)
+    second = doc[2]["readings"][0]
+    second["openingValue"] -= 50.0
+    second["value"] += 50.0
+    assert _rules(doc) == {"md.cumulative-decrease"}
+    second["changeMethod"] = "meter-change"
+    assert _rules(doc) == set()
+
+
+def test_closing_below_opening_in_one_reading() -> None:
+    doc = copy.deepcopy(MONTHLY)
+    reading = doc[1]["readings"][0]
+    reading["closingValue"], reading["openingValue"] = reading["openingValue"], reading["closingValue"]
+    reading["value"] = reading["closingValue"] - reading["openingValue"]
+    assert "md.cumulative-decrease" in _rules(doc)
+
+
+@pytest.mark.parametrize(
+    ("member", "value", "rule"),
+    [
+        ("name", "Some other register", "md.descriptor-registry-mismatch"),
+        ("flowDirection", "EXPORT", "md.descriptor-registry-mismatch"),
+        ("obis", "1.0.2.8.0.255", "md.descriptor-registry-mismatch"),
+        ("reportedMode", "READING", "md.descriptor-registry-mismatch"),  # a block register is USAGE only
+        ("unit", "kVAh", "md.unit-mismatch"),
+        ("readingType", "no such register", "md.reading-type-unresolved"),
+    ],
+)
+def test_descriptor_must_agree_with_the_registry(member: str, value: str, rule: str) -> None:
+    doc = copy.deepcopy(DESCRIPTOR_FIRST)
+    doc[0]["payloadDescriptorSets"][0]["payloadDescriptors"][0][member] = value
+    assert rule in _rules(doc)
+
+
+def test_frequency_outside_any_working_grid_is_implausible() -> None:
+    doc = copy.deepcopy(INSTANT)
+    for reading in doc[1]["readings"]:
+        if reading["readingType"] == "Freq":
+            reading["value"] = 5.0
+    assert _rules(doc) == {"md.value-implausible"}
+
+
+def test_power_beyond_the_sanctioned_load_is_implausible() -> None:
+    customer = _load("MeterData/v0.6/examples/CustomerProfile.json")[0]
+    doc = [*copy.deepcopy(INSTANT), customer]
+    assert _rules(doc) == set()
+    for reading in doc[1]["readings"]:
+        if reading["readingType"] == "P_Import":
+            reading["value"] = customer["customer"]["sanctionedLoadKw"] * 6
+    assert _rules(doc) == {"md.value-implausible"}
+
+
+def test_quality_flags() -> None:
+    doc = copy.deepcopy(INSTANT)
+    doc[1]["readings"][0].update(validationStatus="ESTIMATED", changeMethod="linear-interpolation")
+    assert _rules(doc) == set()
+    doc[1]["readings"][0].update(source="ESTIMATED", validationStatus="VALID")
+    assert _rules(doc) == {"md.quality-flag-invalid"}
+
+
+def test_a_single_profile_object_reports_paths_relative_to_itself() -> None:
+    doc = copy.deepcopy(INSTANT[1])
+    report = validate(doc, "MeterData", "0.6", jsonld=False)
+    assert report.rules() == {"md.descriptor-missing"}
+    assert [f.path for f in report.errors] == [""]
+
+
+# --- MeterDataRequest --------------------------------------------------------------------------------
+
+
+def _with_embedded_authorisation(valid_from: str, valid_until: str) -> dict[str, Any]:
+    request = copy.deepcopy(REQUEST)
+    authorisation = {k: v for k, v in AUTHORISATION.items() if not k.startswith("@")}
+    authorisation.update(validFrom=valid_from, validUntil=valid_until)
+    request["authorisation"] = authorisation
+    return request
+
+
+def test_request_inside_its_authorisation_is_valid() -> None:
+    assert _rules(_with_embedded_authorisation("2026-05-01T00:00:00Z", "2027-05-01T00:00:00Z")) == set()
+
+
+def test_request_period_outside_the_authorisation_is_expired() -> None:
+    # the request asks for 2026-05-18T10:00+05:30 for 30 minutes; the authorisation ends 04:40Z (10:10 IST)
+    request = _with_embedded_authorisation("2026-05-01T00:00:00Z", "2026-05-18T04:40:00Z")
+    assert _rules(request) == {"mdr.authorisation-expired"}
+
+
+def test_authorisation_expired_at_the_evaluation_instant() -> None:
+    late = dt.datetime(2027, 6, 1, tzinfo=dt.UTC)
+    assert _rules(AUTHORISATION, at=late) == {"mdr.authorisation-expired"}
+    assert _rules(AUTHORISATION, at=dt.datetime(2026, 6, 1, tzinfo=dt.UTC)) == set()
+
+
+def test_request_asking_more_than_the_embedded_authorisation_grants() -> None:
+    request = _with_embedded_authorisation("2026-05-01T00:00:00Z", "2027-05-01T00:00:00Z")
+    request["capabilitiesRequested"]["profiles"].append(
+        {"profileType": "DailyProfile", "readings": [{"value": "kWh exp", "mode": "USAGE"}]}
+    )
+    assert _rules(request) == {"mdr.exceeds-authorisation"}
+
+
+def test_checks_against_an_authorisation_by_uri_are_warnings() -> None:
+    doc = _load("MeterDataRequest/v0.6/examples/Anonymised_Telemetry_Request.json")
+    report = validate(doc)
+    assert report.valid
+    assert "mdr.exceeds-authorisation" in {w.rule for w in report.warnings}
+
+
+def test_unresolvable_register_in_a_request() -> None:
+    request = copy.deepcopy(REQUEST)
+    request["capabilitiesRequested"]["profiles"][0]["readings"][0]["value"] = "kWh of moonlight"
+    assert _rules(request) == {"mdr.reading-type-unresolved"}
