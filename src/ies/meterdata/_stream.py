@@ -210,7 +210,9 @@ def iter_elements(source: Path | IO[bytes], chunk_bytes: int = CHUNK_BYTES) -> I
                 raise UsageError(_too_large(index))
         file_offset += len(chunk)
     if scanner.root is None:
-        raise InvalidJSON("the file is empty or holds no JSON array/object")
+        if file_offset == 0 or not carry.strip(_WHITESPACE):
+            raise InvalidJSON("the file is empty")
+        raise InvalidJSON("not JSON: a meter-data file must be a JSON array or object")
     if not closed:
         raise InvalidJSON(
             f"the JSON ends before the document is complete (truncated after {file_offset} bytes, "
