@@ -46,6 +46,9 @@ def did_router(document_provider: DocumentProvider, *, max_age_s: int = 300) -> 
     def path_did(did_path: str, request: Request) -> Response:
         raw = request.scope.get("raw_path") or request.url.path.encode("utf-8")
         path = raw.decode("ascii", errors="replace").split("?", 1)[0]
+        root_path = request.scope.get("root_path", "")
+        if root_path and path.startswith(root_path + "/"):  # mounted under a prefix: drop it
+            path = path[len(root_path) :]
         segments = tuple(path.removesuffix(_SUFFIX).strip("/").split("/"))
         if any(s in ("", ".", "..", ".well-known") for s in segments):
             raise HTTPException(status_code=404, detail="no DID document at this path")

@@ -310,3 +310,20 @@ def test_router_headers_and_unknown_paths(live: Any) -> None:
         assert client.get("/plain/did.json").headers["content-type"] == "application/did+json"
         assert client.get("/nobody/did.json").status_code == 404
         assert client.get("/a/.well-known/did.json").status_code == 404
+
+
+def test_router_mounted_under_a_prefix_sees_only_the_did_path() -> None:
+    asked: list[tuple[str, ...]] = []
+
+    def provide(segments: tuple[str, ...]) -> dict[str, Any]:
+        asked.append(segments)
+        return {"id": "did:web:x.example:" + ":".join(segments)}
+
+    inner = FastAPI()
+    inner.include_router(did_router(provide))
+    outer = FastAPI()
+    outer.mount("/dids", inner)
+    with serve(outer) as base_url:
+        answer = httpx.get(f"{base_url}/dids/users/a%2Fb/did.json")
+    assert answer.json() == {"id": "did:web:x.example:users:a%2Fb"}
+    assert asked == [("users", "a%2Fb")]
