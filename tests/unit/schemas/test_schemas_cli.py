@@ -133,3 +133,28 @@ def test_schemas_expand_offline(app: typer.Typer) -> None:
     )
     assert code == 0
     assert "https://" in json.dumps(json.loads(out))
+
+
+def test_stream_delegates_to_the_bulk_validator_with_the_same_rule_ids(app: typer.Typer) -> None:
+    code, out, _ = _run(app, "validate", "--json", "--stream", str(INVALID))
+    assert code == 1
+    streamed = json.loads(out)
+    assert "bulk" in streamed  # produced by ies.meterdata.bulk
+    in_memory = json.loads(_run(app, "validate", "--json", str(INVALID))[1])
+    assert [(e["path"], e["rule"]) for e in streamed["errors"]] == [
+        (e["path"], e["rule"]) for e in in_memory["errors"]
+    ]
+
+
+def test_large_meter_data_arrays_are_streamed_automatically(
+    app: typer.Typer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bulk = SCHEMAS / "MeterData" / "v0.6" / "examples" / "MultiMeterBulkDataset.json"
+    assert "bulk" not in json.loads(_run(app, "validate", "--json", str(bulk))[1])
+    monkeypatch.setattr(schemas_cli, "BULK_THRESHOLD_BYTES", 1024)
+    code, out, _ = _run(app, "validate", "--json", str(bulk))
+    assert code == 0
+    assert json.loads(out)["bulk"]["meters"] >= 1
+    # a credential is never mistaken for a bulk array, whatever its size
+    credential = SCHEMAS / "MeterDataCredential" / "v0.6" / "examples" / "example-interval-profile.json"
+    assert "bulk" not in json.loads(_run(app, "validate", "--json", str(credential))[1])
