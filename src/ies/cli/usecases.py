@@ -190,6 +190,8 @@ def calibrate_cmd(
         gap = Decimal(threshold)
     except InvalidOperation:
         raise UsageError(f"--threshold must be a number, got {threshold!r}") from None
+    if not gap.is_finite() or gap < 0:
+        raise UsageError(f"--threshold must be a number of points, 0 or more, got {threshold!r}")
     catalogue = load_catalogue()
     result = calibrate(read_sheet(sheet_a, catalogue), read_sheet(sheet_b, catalogue), catalogue, gap)
     if out is not None:

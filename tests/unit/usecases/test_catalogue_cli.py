@@ -157,6 +157,7 @@ def _bad_sheet(tmp_path: Path, body: str) -> str:
         (["sensitivity", "--samples", "0"], 2, "--samples"),
         (["calibrate", "missing-a.csv", "missing-b.csv"], 2, "not found"),
         (["calibrate", "a.csv", "a.csv", "--threshold", "two"], 2, "--threshold must be a number"),
+        (["calibrate", "a.csv", "a.csv", "--threshold", "nan"], 2, "--threshold must be a number of points"),
         (["criteria", "--weights", "1=x"], 2, "must be a number"),
     ],
 )

@@ -18,6 +18,7 @@ from ies.usecases.catalogue import (
     rank_use_cases,
     weights_from_mapping,
 )
+from ies.usecases.catalogue._sensitivity import rank_percentile
 
 from ._synthetic import synthetic_catalogue
 
@@ -143,3 +144,22 @@ def test_bad_parameters_are_refused(
 ) -> None:
     with pytest.raises(UsageError, match=message):
         monte_carlo(CATALOGUE, DEFAULT, top_n=top, perturb=perturb, jitter=jitter, samples=samples, seed=0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    ranks=st.lists(st.lists(st.integers(1, 6), min_size=6, max_size=6), min_size=1, max_size=60),
+    percent=st.sampled_from([5, 50, 95]),
+)
+def test_rank_percentile_from_histogram_equals_numpy_inverted_cdf(
+    ranks: list[list[int]], percent: int
+) -> None:
+    """The streaming histogram gives the same percentile ranks as numpy over all samples kept in memory."""
+    import numpy as np
+
+    array = np.array(ranks)
+    counts = np.zeros((6, 7), dtype=np.int64)
+    for column in range(6):
+        counts[column] = np.bincount(array[:, column], minlength=7)
+    expected = np.quantile(array, percent / 100, axis=0, method="inverted_cdf")
+    assert rank_percentile(counts, percent) == [int(x) for x in expected]

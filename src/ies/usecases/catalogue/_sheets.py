@@ -218,8 +218,8 @@ def calibrate(a: ScoreSheet, b: ScoreSheet, catalogue: Catalogue, threshold: Dec
     The midline is the mean of the two scores (so 7 and 8 give 7.5): the ranking uses it as-is; reviewers
     who want whole numbers settle the flagged gaps in discussion and edit the sheet.
     """
-    if threshold < 0:
-        raise InvalidScoreSheet(f"threshold must be 0 or more, got {threshold}")
+    if not threshold.is_finite() or threshold < 0:
+        raise InvalidScoreSheet(f"threshold must be a number of points, 0 or more, got {threshold}")
     if set(a.rows) != set(b.rows):
         only_a = sorted(set(a.rows) - set(b.rows))
         only_b = sorted(set(b.rows) - set(a.rows))
