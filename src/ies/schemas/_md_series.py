@@ -155,6 +155,23 @@ def check_series(ctx: MeterDataContext, profile: dict[str, Any], p_idx: int, p_t
                 if entry.cumulative and mode == "READING":
                     _monotonic(ctx, (*r_path, "value"), ("r", entry.obis), value, reading, last_cumulative)
 
+    _report_gaps(ctx, p_idx, seen_ids)
+
+
+def _report_gaps(ctx: MeterDataContext, p_idx: int, seen_ids: set[int]) -> None:
+    """Interval ids that should be there between the first and the last one (a warning: VEE fills them)."""
+    if not seen_ids:
+        return
+    missing = sorted(set(range(min(seen_ids), max(seen_ids) + 1)) - seen_ids)
+    if missing:
+        shown = ", ".join(str(i) for i in missing[:10]) + (" …" if len(missing) > 10 else "")
+        ctx.add(
+            (p_idx, "intervals"),
+            R.MD_INTERVAL_MISSING,
+            f"{len(missing)} interval(s) missing: ids {shown}",
+            "warning",
+        )
+
 
 def _monotonic(
     ctx: MeterDataContext,

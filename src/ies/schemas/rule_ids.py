@@ -74,6 +74,9 @@ MD_CELL_TYPE: Final = "md.cell-type"
 MD_INTERVAL_ID_ORDER: Final = "md.interval-id-order"
 #: The same interval (same id or same start instant) appears twice.
 MD_INTERVAL_DUPLICATE: Final = "md.interval-duplicate"
+#: Interval ids skip: an expected interval is missing (a gap). A warning — a document may carry partial data —
+#: but settlement needs complete series, and VEE estimates exactly these.
+MD_INTERVAL_MISSING: Final = "md.interval-missing"
 #: Interval/reading timestamps are not strictly increasing.
 MD_TIMESTAMP_ORDER: Final = "md.timestamp-order"
 #: An interval start is not aligned to the declared interval duration (PT15M → :00, :15, :30, :45).
@@ -151,6 +154,7 @@ RULES: Final[dict[str, str]] = {
     MD_CELL_TYPE: "compact cell has the wrong type for its attribute",
     MD_INTERVAL_ID_ORDER: "interval ids not strictly increasing",
     MD_INTERVAL_DUPLICATE: "duplicate interval",
+    MD_INTERVAL_MISSING: "interval missing from the series (gap; warning)",
     MD_TIMESTAMP_ORDER: "timestamps not strictly increasing",
     MD_INTERVAL_MISALIGNED: "interval start not aligned to the declared interval",
     MD_CUMULATIVE_NEGATIVE: "cumulative register negative",

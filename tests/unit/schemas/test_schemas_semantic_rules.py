@@ -169,3 +169,14 @@ def test_unresolvable_register_in_a_request() -> None:
     request = copy.deepcopy(REQUEST)
     request["capabilitiesRequested"]["profiles"][0]["readings"][0]["value"] = "kWh of moonlight"
     assert _rules(request) == {"mdr.reading-type-unresolved"}
+
+
+def test_a_gap_in_the_series_is_a_warning_that_strict_turns_into_an_error() -> None:
+    doc = copy.deepcopy(DESCRIPTOR_FIRST)
+    del doc[1]["intervals"][1]
+    del doc[1]["intervals"][1]  # ids 0 and 3 remain
+    report = validate(doc, jsonld=False)
+    assert report.valid
+    [gap] = [w for w in report.warnings if w.rule == "md.interval-missing"]
+    assert gap.path == "/1/intervals" and "ids 1, 2" in gap.message
+    assert validate(doc, jsonld=False, strict=True).rules() == {"md.interval-missing"}
