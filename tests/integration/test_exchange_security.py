@@ -10,7 +10,10 @@ from typing import Any
 import orjson
 import pytest
 
+from ies.errors import IESError
+from ies.identity.did_web import did_web_for_subscriber
 from ies.identity.keys import NodeKeys
+from ies.identity.resolver import DIDResolver
 
 Net = Any  # the `net` fixture of tests/integration/conftest.py
 raw_of = orjson.dumps
@@ -142,10 +145,18 @@ def test_key_rotation_old_key_verifies_until_valid_until_then_is_refused(net: Ne
             ).status_code
             == 200
         )
+    # the node's did:web document publishes both keys, the old one with its end of validity
+    node = net.node("buyer-rotating")
+    did = did_web_for_subscriber(node.subscriber_id)
+    resolver = DIDResolver({did: node.url})
+    assert resolver.resolve_verification_method(f"{did}#{new.key_id}") == new.signing.public_key
+    assert resolver.resolve_verification_method(f"{did}#{old.key_id}") == old.signing.public_key
     time.sleep(2.5)
     body = net.select_body("buyer-rotating", "seller-app")
     resp = net.post_signed("seller-app", "select", raw_of(body), signer="buyer-rotating", keys=old)
     assert nack_code(resp) == "AUT_KEY_EXPIRED_OR_REVOKED"
+    with pytest.raises(IESError):  # and the DID document no longer vouches for it
+        DIDResolver({did: node.url}).resolve_verification_method(f"{did}#{old.key_id}")
     body = net.select_body("buyer-rotating", "seller-app")
     assert (
         net.post_signed("seller-app", "select", raw_of(body), signer="buyer-rotating", keys=new).status_code

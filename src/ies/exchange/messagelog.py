@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, bindparam, delete, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ies.errors import ReplayedMessage
 from ies.exchange.tables import MessageLogRow, ReplayGuardRow
-from ies.store import session_factory, utcnow
+from ies.store import UTCDateTime, session_factory, utcnow
 
 __all__ = ["AuditSink", "LoggedMessage", "MessageLog"]
 
@@ -41,6 +42,33 @@ class LoggedMessage:
     body: str | None = None
 
 
+_LOG_INSERT = insert(MessageLogRow.__table__)
+
+
+def _guard_upsert(upsert: Any) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE … WHERE expired RETURNING: no row back means a live claim exists."""
+    table = ReplayGuardRow.__table__
+    return (
+        upsert(table)
+        .values(
+            sender_id=bindparam("sender_id"),
+            action=bindparam("action"),
+            message_id=bindparam("message_id"),
+            expires_at=bindparam("until", type_=UTCDateTime),
+        )
+        .on_conflict_do_update(
+            index_elements=["sender_id", "action", "message_id"],
+            set_={"expires_at": bindparam("until", type_=UTCDateTime)},
+            where=table.c.expires_at < bindparam("now", type_=UTCDateTime),
+        )
+        .returning(table.c.message_id)
+    )
+
+
+# Built once: constructing and cache-keying statements per message cost more than executing them.
+_GUARD_UPSERT = {False: _guard_upsert(sqlite_insert), True: _guard_upsert(pg_insert)}
+
+
 class MessageLog:
     def __init__(self, engine: Engine, audit: AuditSink | None = None, *, keep_bodies: bool = True):
         self.engine = engine
@@ -56,27 +84,32 @@ class MessageLog:
         replay_until: datetime | None = None,
         extra: Callable[[Session], None] | None = None,
     ) -> None:
-        """Log one message; with `replay_key`, refuse it (ReplayedMessage) if already accepted."""
+        """Log one message; with `replay_key`, refuse it (ReplayedMessage) if already accepted.
+
+        Core statements rather than ORM objects: this runs for every message in and out, and the unit of
+        work's bookkeeping cost more than the inserts themselves.
+        """
         now = utcnow()
         with self.sessions.begin() as session:
             if replay_key is not None:
                 self._guard(session, replay_key, replay_until or now + timedelta(minutes=5), now)
-            session.add(
-                MessageLogRow(
-                    direction=msg.direction,
-                    action=msg.action,
-                    sender_id=msg.sender_id,
-                    receiver=msg.receiver,
-                    message_id=msg.message_id,
-                    transaction_id=msg.transaction_id,
-                    outcome=msg.outcome,
-                    error_code=msg.error_code,
-                    http_status=msg.http_status,
-                    digest=msg.digest,
-                    key_id=msg.key_id,
-                    at=now,
-                    body=msg.body if self.keep_bodies else None,
-                )
+            session.execute(
+                _LOG_INSERT,
+                {
+                    "direction": msg.direction,
+                    "action": msg.action,
+                    "sender_id": msg.sender_id,
+                    "receiver": msg.receiver,
+                    "message_id": msg.message_id,
+                    "transaction_id": msg.transaction_id,
+                    "outcome": msg.outcome,
+                    "error_code": msg.error_code,
+                    "http_status": msg.http_status,
+                    "digest": msg.digest,
+                    "key_id": msg.key_id,
+                    "at": now,
+                    "body": msg.body if self.keep_bodies else None,
+                },
             )
             if self.audit is not None:
                 self.audit(
@@ -99,22 +132,12 @@ class MessageLog:
                 extra(session)
 
     def _guard(self, session: Session, key: tuple[str, str, str], until: datetime, now: datetime) -> None:
+        """Claim (sender, action, messageId) with one atomic upsert that only overwrites an expired claim."""
         sender, action, message_id = key
-        existing = session.get(ReplayGuardRow, key)
-        if existing is not None:
-            if existing.expires_at > now:
-                raise ReplayedMessage(f"message {message_id} from {sender} for {action} was already received")
-            session.delete(existing)
-            session.flush()
-        try:
-            session.add(
-                ReplayGuardRow(sender_id=sender, action=action, message_id=message_id, expires_at=until)
-            )
-            session.flush()
-        except IntegrityError:  # a concurrent twin won the race; the whole transaction rolls back
-            raise ReplayedMessage(
-                f"message {message_id} from {sender} for {action} was already received"
-            ) from None
+        stmt = _GUARD_UPSERT[session.get_bind().dialect.name == "postgresql"]
+        params = {"sender_id": sender, "action": action, "message_id": message_id, "until": until, "now": now}
+        if session.execute(stmt, params).first() is None:
+            raise ReplayedMessage(f"message {message_id} from {sender} for {action} was already received")
 
     def prune(self) -> int:
         with self.sessions.begin() as session:

@@ -7,11 +7,12 @@ operator's routes under `/admin` need the node's bearer token.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -27,6 +28,8 @@ from ies.exchange.inbound import ExchangeRouter, InboundMessage, PayloadValidato
 from ies.exchange.messagelog import AuditSink, MessageLog
 from ies.exchange.outbound import BecknClient
 from ies.exchange.verify import Verifier
+from ies.identity.did_router import did_router
+from ies.identity.did_web import PublishedKey, did_web_for_subscriber, node_did_document
 from ies.identity.keys import NodeKeys, save_node_keys
 from ies.node.config import NodeConfig
 from ies.node.roles import _validate_publish, install_bpp_defaults, install_cds, load_catalog
@@ -34,7 +37,7 @@ from ies.registry import directory
 from ies.registry.client import RegistryClient
 from ies.registry.records import KeyRecord, Role
 from ies.registry.service import RegistryState, registry_router
-from ies.store import migrate, open_engine, session_factory
+from ies.store import migrate, open_engine, session_factory, utcnow
 
 __all__ = ["NodeRuntime", "create_app"]
 
@@ -52,6 +55,8 @@ class NodeRuntime:
         self.cfg = cfg
         self.keys: NodeKeys = cfg.keys()
         self.pending_keys: NodeKeys | None = None  # during rotation, until the registry accepts them
+        self.previous_keys: list[PublishedKey] = []  # published in did.json until their grace ends
+        self.did = did_web_for_subscriber(cfg.subscriber_id)
         self.admin_token = cfg.admin_token()
         self.engine = open_engine(cfg.db_url())
         migrate(self.engine)
@@ -134,6 +139,55 @@ class NodeRuntime:
         if self.registry_client is not None:
             await self.registry_client.aclose()
         self.engine.dispose()
+
+
+async def run_burst(rt: NodeRuntime, spec: dict[str, Any]) -> dict[str, Any]:
+    action = str(spec.get("action", "select"))
+    count = int(spec.get("count", 1000))
+    concurrency = int(spec.get("concurrency", 32))
+    target, bpp_id = spec.get("bpp_uri"), spec.get("bpp_id")
+    if not target or not bpp_id or not 1 <= count <= 1_000_000 or not 1 <= concurrency <= 1000:
+        raise UsageError("give bpp_id, bpp_uri, 1 ≤ count ≤ 1e6 and 1 ≤ concurrency ≤ 1000")
+    message = spec.get("message", {})
+    latencies: list[float] = []
+    failures: dict[str, int] = {}
+    remaining = iter(range(count))
+
+    async def worker() -> None:
+        for _ in remaining:
+            ctx = rt.context_for(action, bpp_id, target, None)
+            t0 = time.perf_counter()
+            try:
+                ack, callback = await rt.client.request(target, ctx, message, timeout_s=30)
+                if not ack.ok or callback is None:
+                    code = str((ack.error or {}).get("code", "NACK"))
+                    failures[code] = failures.get(code, 0) + 1
+                    continue
+            except IESError as err:
+                failures[err.code] = failures.get(err.code, 0) + 1
+                continue
+            latencies.append(time.perf_counter() - t0)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return (
+            round(latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000, 2) if latencies else 0.0
+        )
+
+    return {
+        "action": action,
+        "count": count,
+        "concurrency": concurrency,
+        "ok": len(latencies),
+        "failed": failures,
+        "elapsed_s": round(elapsed, 3),
+        "round_trips_per_s": round(len(latencies) / elapsed, 1) if elapsed else 0.0,
+        "latency_ms": {"p50": pct(0.5), "p90": pct(0.9), "p99": pct(0.99)},
+    }
 
 
 def _error(err: IESError) -> JSONResponse:
@@ -259,6 +313,12 @@ def create_app(cfg: NodeConfig) -> FastAPI:
             finally:
                 rt.pending_keys = None
             if resp.status_code == 200:
+                answer = resp.json()
+                old_until = datetime.fromisoformat(answer["previous_key_valid_until"])
+                rt.previous_keys = [k for k in rt.previous_keys if k.valid_until and k.valid_until > utcnow()]
+                rt.previous_keys.append(
+                    PublishedKey(rt.keys.key_id, "Ed25519", rt.keys.signing.public_key, valid_until=old_until)
+                )
                 save_node_keys(cfg.path(cfg.key_file), new)
                 rt.keys = new
                 rt.client.key, rt.client.key_id = new.signing, new.key_id
@@ -332,6 +392,19 @@ def create_app(cfg: NodeConfig) -> FastAPI:
         except IESError as err:
             return _error(err)
 
+    @app.post("/admin/burst")
+    async def admin_burst(request: Request) -> JSONResponse:
+        """Load test: `count` signed requests with `concurrency` in flight, each awaited to its callback."""
+        try:
+            require_operator(request)
+            try:
+                spec = orjson.loads(await request.body() or b"{}")
+            except orjson.JSONDecodeError:
+                raise UsageError("body is not JSON") from None
+            return JSONResponse(await run_burst(rt, spec))
+        except IESError as err:
+            return _error(err)
+
     @app.get("/admin/messages")
     def admin_messages(request: Request, transaction_id: str | None = None, limit: int = 200) -> JSONResponse:
         try:
@@ -360,6 +433,15 @@ def create_app(cfg: NodeConfig) -> FastAPI:
 def _mount_optional_routers(app: FastAPI, rt: NodeRuntime) -> None:
     """Routers of building blocks that every node serves (assets, audit, DID document)."""
     from ies.registry.assets.http import router as assets_router
+
+    def did_document(segments: tuple[str, ...]) -> dict[str, Any] | None:
+        if segments != ():
+            return None
+        live = [k for k in rt.previous_keys if k.valid_until is None or k.valid_until > utcnow()]
+        service = {"id": "#beckn", "type": "BecknSubscriber", "serviceEndpoint": rt.cfg.beckn_url}
+        return node_did_document(rt.did, rt.keys, previous_keys=live, services=[service])
+
+    app.include_router(did_router(did_document))
 
     if rt.cfg.has_role(Role.REGISTRY) or rt.cfg.has_role(Role.DISCOM):
         app.include_router(assets_router)
