@@ -124,7 +124,7 @@ def test_coverage_criteria_and_show() -> None:
     assert len(data["use_cases"]) == 66 and data["problems"] == []
     assert any(a["id"] == "usecase-prioritisation" for a in data["project_additions"])
     code, out, _ = ies("coverage")
-    assert code == 0 and "project addition" in out
+    assert code == 0 and "[project addition]" in out and "project additions: 1" in out
     code, out, _ = ies("criteria", "--json")
     assert code == 0 and [c["weight_percent"] for c in json.loads(out)] == [20, 20, 20, 10, 8, 8, 5, 9]
     code, out, _ = ies("show", "3", "--json")

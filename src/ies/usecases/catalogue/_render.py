@@ -145,10 +145,9 @@ def monte_carlo_table(mc: MonteCarlo, ranked: Sequence[RankedUseCase], rows: int
     table.add_column("90% rank interval", justify="right")
     for row in ranked[:rows]:
         i = row.use_case.id
-        _row(table,
-            rank_label(row), row.use_case.name, str(round3(row.total)), f"{mc.p_top[i]:.3f}",
-            str(mc.rank_median[i]), f"{mc.rank_low[i]}–{mc.rank_high[i]}",
-        )  # fmt: skip
+        interval = f"{mc.rank_low[i]}–{mc.rank_high[i]}"
+        total, p_top, median = str(round3(row.total)), f"{mc.p_top[i]:.3f}", str(mc.rank_median[i])
+        _row(table, rank_label(row), row.use_case.name, total, p_top, median, interval)
     return table
 
 
@@ -172,7 +171,8 @@ def coverage_table(report: CoverageReport) -> Table:
     counts = report.counts()
     table = Table(
         title="IES use cases implemented by this project",
-        caption=" · ".join(f"{k}: {v}" for k, v in counts.items()),
+        caption=" · ".join(f"{k}: {v}" for k, v in counts.items())
+        + f" (of {len(report.rows)}) · project additions: {len(report.additions)}",
         caption_justify="left",
     )
     for col in ("#", "Use case", "Status", "Implemented in"):
