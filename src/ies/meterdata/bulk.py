@@ -30,7 +30,7 @@ from ies.meterdata._checks import Limits, RawFinding, check_batch
 from ies.meterdata._codes import code_registry
 from ies.meterdata._decode import Block, decode_block, parse_duration, parse_instant
 from ies.meterdata._layout import DescriptorCatalog, Issue, Layout
-from ies.meterdata._stream import RawElement, iter_elements
+from ies.meterdata._stream import CHUNK_BYTES, RawElement, iter_elements
 from ies.meterdata._structure import structural_issues
 from ies.meterdata.report import BulkFinding, BulkReport
 from ies.schemas import rule_ids as R
@@ -275,7 +275,12 @@ def _progress(enabled: bool, total: int) -> Iterator[Any]:
 
 
 def validate_file(
-    path: str | Path, *, progress: bool = False, max_findings: int = 1000, batch_rows: int = BATCH_ROWS
+    path: str | Path,
+    *,
+    progress: bool = False,
+    max_findings: int = 1000,
+    batch_rows: int = BATCH_ROWS,
+    chunk_bytes: int = CHUNK_BYTES,
 ) -> BulkReport:
     """Stream-validate a MeterData v0.6 bulk file; memory is bounded by one batch and one profile.
 
@@ -292,7 +297,7 @@ def validate_file(
     report = BulkReport(file=str(file), max_findings=max_findings)
     validator = _BulkValidator(report, batch_rows)
     with handle, _progress(progress, total) as advance:
-        for element in iter_elements(handle):
+        for element in iter_elements(handle, chunk_bytes):
             validator.feed(element)
             advance(element.offset + len(element.data))
         validator.flush()

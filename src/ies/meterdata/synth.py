@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -222,11 +222,15 @@ def _inject(kind: str, series: _MeterSeries, rng: np.random.Generator, limit_wh:
     return k
 
 
-def _plan(meters: int, faults: int, prosumer: np.ndarray, rng: np.random.Generator) -> dict[int, str]:
+def _plan(
+    meters: int, faults: int, prosumer: np.ndarray, rng: np.random.Generator, kinds: list[str]
+) -> dict[int, str]:
     """Which meter gets which fault: kinds in rotation, each on a meter whose shape supports it."""
     if faults > meters:
         raise ValueError(f"cannot inject {faults} faults into {meters} meters (one fault per meter)")
-    kinds = list(FAULT_KINDS)
+    unknown = sorted(set(kinds) - set(FAULT_KINDS))
+    if unknown or not kinds:
+        raise ValueError(f"unknown fault kinds {unknown}; known: {sorted(FAULT_KINDS)}")
     plan: dict[int, str] = {}
     candidates = [int(i) for i in rng.permutation(meters)]
     for n in range(faults):
@@ -242,11 +246,18 @@ def _plan(meters: int, faults: int, prosumer: np.ndarray, rng: np.random.Generat
 
 
 def _elements(
-    meters: int, days: int, seed: int, faults: int, prosumer_share: float, start: date, out: GeneratedDataset
+    meters: int,
+    days: int,
+    seed: int,
+    faults: int,
+    prosumer_share: float,
+    start: date,
+    kinds: list[str],
+    out: GeneratedDataset,
 ) -> Iterator[str]:
     rng = np.random.default_rng(seed)
     prosumer = rng.random(meters) < prosumer_share
-    plan = _plan(meters, faults, prosumer, rng)
+    plan = _plan(meters, faults, prosumer, rng, kinds)
     yield json.dumps(_descriptor_profile(set(plan.values())), indent=1)
     start_at = datetime.combine(start, datetime.min.time(), IST)
     for i in range(meters):
@@ -303,10 +314,17 @@ def generate(
     faults: int = 0,
     prosumer_share: float = 0.3,
     start: date = date(2026, 5, 4),
+    kinds: Sequence[str] | None = None,
 ) -> GeneratedDataset:
-    """Write the dataset as a MeterData v0.6 JSON array; return its size and the injected faults."""
+    """Write the dataset as a MeterData v0.6 JSON array; return its size and the injected faults.
+
+    `kinds` restricts the fault kinds used (in rotation); by default every kind of FAULT_KINDS.
+    """
     if meters < 1 or days < 1:
         raise ValueError("meters and days must be at least 1")
+    if days * READS_PER_DAY < 16:
+        raise ValueError("at least 16 intervals per meter are needed to place faults")
+    chosen = list(kinds) if kinds is not None else list(FAULT_KINDS)
     result = GeneratedDataset(meters=meters, days=days, readings=0, intervals=0, faults=[])
     if isinstance(out, Path):
         with out.open("w", encoding="utf-8") as handle:
@@ -320,7 +338,7 @@ def generate(
                 start=start,
             )
     out.write("[\n")
-    for n, text in enumerate(_elements(meters, days, seed, faults, prosumer_share, start, result)):
+    for n, text in enumerate(_elements(meters, days, seed, faults, prosumer_share, start, chosen, result)):
         if n:
             out.write(",\n")
         out.write(text)
