@@ -20,11 +20,11 @@ from typing import Any
 import typer
 from rich.table import Table
 from rich.tree import Tree
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from ies.cli._common import console, handles_errors, print_json
-from ies.errors import UsageError
+from ies.errors import ConflictError, UsageError
 
 DEFAULT_DB_URL = "sqlite:///./.ies/node.db"
 
@@ -61,6 +61,10 @@ def _session(db: str | None, *, create: bool) -> Iterator[Session]:
             yield session
     except OperationalError as exc:
         raise UsageError(f"cannot use database {url.split('@')[-1]}: {exc.orig}") from None
+    except IntegrityError:
+        raise ConflictError(
+            "another writer changed the same entities at the same time; run it again"
+        ) from None
     finally:
         engine.dispose()
 

@@ -53,6 +53,7 @@ __all__ = [
     "UNCHANGED",
     "create_entity",
     "hierarchy_problem",
+    "insert_entity",
     "state_diff",
     "update_entity",
     "validate_attributes",
@@ -206,6 +207,28 @@ def create_entity(
     `discom` is the owning DISCOM's host name; it may be left out when a parent is given (the parent's
     is used). For a DISCOM, `local_id` is its host name. `at` overrides the clock (tests, replays).
     """
+    row = insert_entity(
+        session, entity_class, local_id, attributes=attributes, parent=parent, discom=discom, status=status,
+        actor=actor, reason=reason, at=at,
+    )  # fmt: skip
+    return row.id
+
+
+def insert_entity(
+    session: Session,
+    entity_class: EntityClass | str,
+    local_id: str,
+    *,
+    attributes: Mapping[str, Any] | AttributesModel,
+    parent: str | None = None,
+    discom: str | None = None,
+    status: Status | str = Status.ACTIVE,
+    actor: str,
+    reason: str | None = None,
+    at: datetime | None = None,
+) -> AssetEntityRow:
+    """`create_entity`, returning the new row; bulk callers keep it so later lookups hit the session's
+    identity map (which holds rows only weakly) instead of the database."""
     spec = spec_of(entity_class)
     status = parse_status(status) if isinstance(status, str) else status
     actor = _check_actor(actor)
@@ -229,13 +252,12 @@ def create_entity(
     parent_row = _resolve_parent(session, spec, parent, discom)
     _check_hierarchy(session, spec, did, status, parent_row, None)
     when = _change_time(at, None)
-    session.add(
-        AssetEntityRow(
-            id=did, entity_class=spec.entity_class.value, discom=discom, local_id=local_id, parent_id=parent,
-            status=status.value, attributes=stored_attrs, version=1, created_at=when, updated_at=when,
-            updated_by=actor,
-        )
+    row = AssetEntityRow(
+        id=did, entity_class=spec.entity_class.value, discom=discom, local_id=local_id, parent_id=parent,
+        status=status.value, attributes=stored_attrs, version=1, created_at=when, updated_at=when,
+        updated_by=actor,
     )  # fmt: skip
+    session.add(row)
     session.flush()  # the entity row first: the version row's foreign key points at it
     new_state = {"status": status.value, "parent_id": parent, "attributes": stored_attrs}
     session.add(
@@ -245,7 +267,7 @@ def create_entity(
         )
     )  # fmt: skip
     session.flush()
-    return did
+    return row
 
 
 def update_entity(

@@ -30,11 +30,12 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ies.errors import IESError, UsageError
 from ies.registry.assets._identifiers import entity_did, validate_discom_host
-from ies.registry.assets.changes import create_entity, update_entity
+from ies.registry.assets.changes import insert_entity, update_entity
 from ies.registry.assets.errors import ParentNotFound
 from ies.registry.assets.structure import (
     STRUCTURE,
@@ -187,6 +188,24 @@ def _default_discom(records: list[tuple[int, dict[str | None, Any]]], given: str
     return None
 
 
+def _safe_parent(row: _Row) -> str | None:
+    try:
+        return _parent_did(row)
+    except IESError:
+        return None  # reported when the row is applied
+
+
+def _prefetch(session: Session, dids: set[str]) -> dict[str, AssetEntityRow]:
+    ordered = sorted(dids)
+    found: dict[str, AssetEntityRow] = {}
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        found.update(
+            (r.id, r) for r in session.scalars(select(AssetEntityRow).where(AssetEntityRow.id.in_(chunk)))
+        )
+    return found
+
+
 def import_csv(
     session: Session, text: str, *, actor: str, default_discom: str | None = None, source: str = "<csv>"
 ) -> ImportReport:
@@ -214,6 +233,8 @@ def import_csv(
         first_line[row.did] = line
         parsed.append(row)
 
+    # Rows this import touches, held strongly so the session's identity map answers repeated lookups.
+    known = _prefetch(session, {r.did for r in parsed} | {p for r in parsed if (p := _safe_parent(r))})
     refused: dict[str, int] = {}
     for row in sorted(parsed, key=lambda r: (r.spec.level, r.line)):
         try:
@@ -221,9 +242,9 @@ def import_csv(
             if parent is not None and parent in refused:
                 raise ParentNotFound(f"parent {parent} was refused on line {refused[parent]}")
             reason = f"import {source} line {row.line}"
-            existing = session.get(AssetEntityRow, row.did)
+            existing = known.get(row.did)
             if existing is None:
-                create_entity(
+                known[row.did] = insert_entity(
                     session, row.spec.entity_class, row.local_id, attributes=row.attributes, parent=parent,
                     discom=row.discom, status=row.status or Status.ACTIVE, actor=actor, reason=reason,
                 )  # fmt: skip

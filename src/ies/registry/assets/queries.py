@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import Select, and_, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, and_, func, literal, select
+from sqlalchemy.orm import Session, aliased
 
 from ies.errors import UsageError
 from ies.registry.assets.errors import EntityNotFound
@@ -80,23 +80,40 @@ def _from_version(base: AssetEntityRow, ver: AssetVersionRow) -> Entity:
     )
 
 
-def _versions_as_of(as_of: datetime) -> Select[AssetEntityRow, AssetVersionRow]:
-    """Each entity that existed at `as_of`, joined with the version that was current then."""
-    latest = (
-        select(AssetVersionRow.entity_id, func.max(AssetVersionRow.version).label("version"))
-        .where(AssetVersionRow.changed_at <= as_of)
-        .group_by(AssetVersionRow.entity_id)
-        .subquery()
+def _versions_as_of(
+    as_of: datetime, candidates: Select[str] | None = None
+) -> Select[AssetEntityRow, AssetVersionRow]:
+    """Each entity that existed at `as_of`, joined with the version that was current then.
+
+    `candidates` (a SELECT of entity ids) narrows the search before versions are grouped, so a lookup by
+    id or by parent reads only those entities' versions instead of the whole history.
+    """
+    inner = select(AssetVersionRow.entity_id, func.max(AssetVersionRow.version).label("version")).where(
+        AssetVersionRow.changed_at <= as_of
     )
+    if candidates is not None:
+        inner = inner.where(AssetVersionRow.entity_id.in_(candidates))
+    latest = inner.group_by(AssetVersionRow.entity_id).subquery()
     return (
         select(AssetEntityRow, AssetVersionRow)
         .join(AssetVersionRow, AssetVersionRow.entity_id == AssetEntityRow.id)
         .join(
             latest,
             and_(
-                latest.c.entity_id == AssetVersionRow.entity_id, latest.c.version == AssetVersionRow.version
+                latest.c.entity_id == AssetVersionRow.entity_id,
+                latest.c.version == AssetVersionRow.version,
             ),
         )
+    )
+
+
+def _ever_under(parent_ids: list[str], as_of: datetime) -> Select[str]:
+    """Ids of entities that had one of `parent_ids` as parent in some version recorded by `as_of`."""
+    earlier = aliased(AssetVersionRow)
+    return (
+        select(earlier.entity_id)
+        .where(earlier.parent_id.in_(parent_ids), earlier.changed_at <= as_of)
+        .distinct()
     )
 
 
@@ -108,7 +125,8 @@ def get_entity(session: Session, entity_id: str, as_of: datetime | None = None) 
             raise EntityNotFound(f"no entity {entity_id}", details={"id": entity_id})
         return entity_from_row(row)
     as_of = parse_time(as_of)
-    found = session.execute(_versions_as_of(as_of).where(AssetEntityRow.id == entity_id)).first()
+    only = select(literal(entity_id))
+    found = session.execute(_versions_as_of(as_of, only).where(AssetEntityRow.id == entity_id)).first()
     if found is None:
         raise EntityNotFound(
             f"no entity {entity_id} as of {as_of.isoformat()}",
@@ -128,7 +146,9 @@ def _children_of(session: Session, parent_ids: Sequence[str], as_of: datetime | 
             out.extend(entity_from_row(r) for r in rows)
         else:
             pairs = session.execute(
-                _versions_as_of(as_of).where(AssetVersionRow.parent_id.in_(chunk)).order_by(AssetEntityRow.id)
+                _versions_as_of(as_of, _ever_under(chunk, as_of))
+                .where(AssetVersionRow.parent_id.in_(chunk))
+                .order_by(AssetEntityRow.id)
             )
             out.extend(_from_version(base, ver) for base, ver in pairs)
     return out

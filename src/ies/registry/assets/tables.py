@@ -12,40 +12,15 @@ whose `changed_at` is at or before T.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
 
-from ies.store import Base
+from ies.store import Base, UTCDateTime
 
-__all__ = ["AssetEntityRow", "AssetVersionRow", "UTCTimestamp"]
-
-
-class UTCTimestamp(TypeDecorator[datetime]):
-    """A timezone-aware UTC datetime on every backend.
-
-    PostgreSQL stores `timestamptz`; SQLite stores naive UTC text in one fixed format, so comparisons in
-    SQL ("changed_at <= :as_of") order correctly. Naive datetimes are refused rather than guessed.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given where a timezone-aware UTC time is required")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+__all__ = ["AssetEntityRow", "AssetVersionRow"]
 
 
 class AssetEntityRow(Base):
@@ -64,8 +39,8 @@ class AssetEntityRow(Base):
     status: Mapped[str] = mapped_column(String(16), index=True, doc="PLANNED, ACTIVE, SUSPENDED…")
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, doc="class-specific attributes, validated")
     version: Mapped[int] = mapped_column(Integer, doc="number of the newest version")
-    created_at: Mapped[datetime] = mapped_column(UTCTimestamp, doc="when version 1 was recorded (UTC)")
-    updated_at: Mapped[datetime] = mapped_column(UTCTimestamp, doc="when the newest version was recorded")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, doc="when version 1 was recorded (UTC)")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, doc="when the newest version was recorded")
     updated_by: Mapped[str] = mapped_column(String(256), doc="actor who recorded the newest version")
 
 
@@ -79,7 +54,7 @@ class AssetVersionRow(Base):
         ForeignKey("asset_entities.id"), primary_key=True, doc="DID of the entity"
     )
     version: Mapped[int] = mapped_column(Integer, primary_key=True, doc="1 for the creation, then +1")
-    changed_at: Mapped[datetime] = mapped_column(UTCTimestamp, index=True, doc="when recorded (UTC)")
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True, doc="when recorded (UTC)")
     changed_by: Mapped[str] = mapped_column(String(256), doc="actor: user, API client or import file")
     change: Mapped[str] = mapped_column(String(16), doc="CREATE or UPDATE")
     parent_id: Mapped[str | None] = mapped_column(String(512), doc="parent DID in this version")
