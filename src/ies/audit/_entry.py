@@ -28,6 +28,7 @@ __all__ = [
     "canonical_payload",
     "clip",
     "entry_hash",
+    "entry_hash_of_canonical",
     "format_time",
     "parse_time",
     "validate_fields",
@@ -193,6 +194,40 @@ def entry_hash(
         "prev_hash": prev_hash,
     }
     return hashlib.sha256(rfc8785.dumps(document)).hexdigest()
+
+
+def entry_hash_of_canonical(
+    seq: int, recorded_at: str, kind: str, actor: str, subject: str, payload: str, prev_hash: str
+) -> str:
+    """`entry_hash` for a payload already in RFC 8785 form, without parsing and re-serialising it.
+
+    The hashed document's keys in RFC 8785 order are actor, kind, payload, prev_hash, recorded_at, seq,
+    subject, v; splicing the canonical payload text between the canonical scalars gives byte for byte what
+    `rfc8785.dumps` of the whole document gives (a test checks this), at a third of the cost when appending.
+    """
+    if not 0 <= seq < 2**53:
+        raise UsageError(f"sequence number {seq} is outside the range JSON can carry exactly")
+    dumps = rfc8785.dumps
+    document = b"".join(
+        (
+            b'{"actor":',
+            dumps(actor),
+            b',"kind":',
+            dumps(kind),
+            b',"payload":',
+            payload.encode("utf-8"),
+            b',"prev_hash":',
+            dumps(prev_hash),
+            b',"recorded_at":',
+            dumps(recorded_at),
+            b',"seq":',
+            str(seq).encode("ascii"),
+            b',"subject":',
+            dumps(subject),
+            b',"v":%d}' % ENTRY_VERSION,
+        )
+    )
+    return hashlib.sha256(document).hexdigest()
 
 
 def recompute_hash(entry: AuditEntry, seq: int | None = None) -> str:

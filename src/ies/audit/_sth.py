@@ -164,8 +164,10 @@ def publish_tree_head(
     HSM function) fails here instead of producing heads nobody can verify.
     """
     sign, key = resolve_signer(signer, public_key)
-    head = session.execute(select(AuditHeadRow).where(AuditHeadRow.id == HEAD_ROW_ID)).scalar_one_or_none()
-    size, root = (head.tree_size, head.root_hash.hex()) if head else (0, hashlib.sha256(b"").hexdigest())
+    head = session.execute(
+        select(AuditHeadRow.tree_size, AuditHeadRow.root_hash).where(AuditHeadRow.id == HEAD_ROW_ID)
+    ).first()
+    size, root = (int(head[0]), bytes(head[1]).hex()) if head else (0, hashlib.sha256(b"").hexdigest())
     timestamp = format_time(at or datetime.now(UTC))
     log_id = log_id_for(key)
     signature = sign(signed_document(log_id, size, timestamp, root))
@@ -205,11 +207,11 @@ class TreeHeadPublisher:
 
     def publish_if_grown(self) -> SignedTreeHead | None:
         with Session(self.engine) as session, session.begin():
-            head = session.get(AuditHeadRow, HEAD_ROW_ID)
-            latest = session.scalars(
-                select(AuditTreeHeadRow).order_by(AuditTreeHeadRow.id.desc()).limit(1)
-            ).first()
-            if latest is not None and head is not None and latest.tree_size >= head.tree_size:
+            size = session.scalar(select(AuditHeadRow.tree_size).where(AuditHeadRow.id == HEAD_ROW_ID)) or 0
+            latest = session.scalar(
+                select(AuditTreeHeadRow.tree_size).order_by(AuditTreeHeadRow.id.desc()).limit(1)
+            )
+            if latest is not None and latest >= size:
                 return None
             return publish_tree_head(session, self.signer, public_key=self.public_key)
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from ies.audit import AuditLog, append
-from ies.audit._entry import GENESIS_PREV_HASH, entry_hash
+from ies.audit._entry import GENESIS_PREV_HASH, canonical_payload, entry_hash, entry_hash_of_canonical
 from ies.audit._merkle import leaf_hash
 from ies.audit.tables import AuditEntryRow, AuditNodeRow
 from ies.errors import UsageError
@@ -99,3 +101,29 @@ def test_over_long_actor_and_subject_are_clipped_with_a_digest_not_refused(engin
     assert len(a.actor) == 255 and len(a.subject) == 512
     assert a.subject != b.subject  # distinct values stay distinct
     assert a.subject.startswith("m" * 400)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    seq=st.integers(0, 2**53 - 1),
+    actor=st.text(min_size=1, max_size=20),
+    subject=st.text(min_size=1, max_size=20),
+    payload=st.dictionaries(
+        st.text(max_size=8),
+        st.recursive(
+            st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(max_size=8),
+            lambda inner: (
+                st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+            ),
+            max_leaves=8,
+        ),
+        max_size=4,
+    ),
+)
+def test_spliced_entry_hash_equals_the_rfc8785_document_hash(
+    seq: int, actor: str, subject: str, payload: dict[str, object]
+) -> None:
+    """The append fast path (canonical payload spliced in) hashes exactly the RFC 8785 document."""
+    text_payload = canonical_payload(payload)
+    args = (seq, "2026-01-01T00:00:00.000000Z", "message.in", actor, subject, text_payload, "ab" * 32)
+    assert entry_hash_of_canonical(*args) == entry_hash(*args)
