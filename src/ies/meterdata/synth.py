@@ -336,6 +336,7 @@ def generate(
                 faults=faults,
                 prosumer_share=prosumer_share,
                 start=start,
+                kinds=chosen,
             )
     out.write("[\n")
     for n, text in enumerate(_elements(meters, days, seed, faults, prosumer_share, start, chosen, result)):
