@@ -1,4 +1,4 @@
-"""Streaming bulk validation: injected faults all found and nothing else, upstream verdicts, shared rule ids."""
+"""Streaming bulk validation: injected faults found and nothing else, upstream verdicts, shared rule ids."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""VEE: estimation values and methods, flags, never across a meter change, output conforms to MeterData 0.6."""
+"""VEE: estimation values and methods, flags, never across a meter change, output is MeterData 0.6."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ from ies.meterdata._estimate import (
 from ies.meterdata.bulk import validate_file
 from ies.meterdata.synth import generate
 from ies.meterdata.vee import MISSING_FAIL_CODE, run_vee
-from ies.schemas import validate
 from ies.schemas import rule_ids as R
+from ies.schemas import validate
 
 from .conftest import customer, descriptor, interval
 
