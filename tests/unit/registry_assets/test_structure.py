@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ies.registry.assets import tables
@@ -106,3 +108,11 @@ def test_attributes_of_another_class_are_refused() -> None:
         validate_attributes(
             "meter", TransformerAttributes(rated_kva=1, primary_voltage_kv=11, secondary_voltage_v=433)
         )
+
+
+def test_the_documentation_lists_every_class_and_attribute() -> None:
+    doc = (Path(__file__).parents[3] / "docs" / "assets.md").read_text(encoding="utf-8")
+    for cls in describe_structure():
+        assert f"`{cls['class']}`" in doc, cls["class"]
+        for column in cls["attributes"]:
+            assert f"`{column['name']}`" in doc, (cls["class"], column["name"])
