@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 IES = [sys.executable, "-m", "ies.cli.main"]
 
 
@@ -81,3 +83,31 @@ def test_up_status_ping_operator_down(tmp_path: Path) -> None:
         raise AssertionError(f"node {node['name']} still running")
     gone = run("network", "status", home=home, check=False)
     assert gone.returncode == 2
+
+
+def test_attached_up_stops_every_node_on_ctrl_c(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    home = tmp_path / "net"
+    proc = subprocess.Popen([*IES, "network", "up", "--home", str(home)], stdout=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 60
+        while True:  # until the launcher has saved the state with every node registered and approved
+            if (home / "state.json").exists():
+                state = json.loads((home / "state.json").read_text())
+                if all(n["status"] in ("registry", "SUBSCRIBED") for n in state["nodes"]):
+                    break
+            assert time.time() < deadline and proc.poll() is None
+            time.sleep(0.2)
+        pids = [n["pid"] for n in state["nodes"]]
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0
+    assert "stopped 4 node(s)" in out
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
