@@ -36,11 +36,24 @@ _SEMANTICS: dict[tuple[str, str], SemanticRules] = {
 }
 
 
-def _semantic(doc: Any, entry: SchemaVersion, at: dt.datetime | None) -> list[Finding]:
-    if entry.family in CREDENTIAL_FAMILIES:
-        return credential_findings(doc, entry.family, at)
-    rules = _SEMANTICS.get((entry.family, entry.version))
-    return rules(doc, at) if rules else []
+def _semantic(
+    doc: Any, entry: SchemaVersion, at: dt.datetime | None, structurally_valid: bool
+) -> list[Finding]:
+    """The family's semantic rules.
+
+    They presuppose the structure: on a payload that already failed JSON Schema, a rule that meets a value of
+    the wrong shape is skipped (the structural finding already says what is wrong). On a structurally valid
+    payload the same failure is a bug and propagates.
+    """
+    try:
+        if entry.family in CREDENTIAL_FAMILIES:
+            return credential_findings(doc, entry.family, at)
+        rules = _SEMANTICS.get((entry.family, entry.version))
+        return rules(doc, at) if rules else []
+    except (TypeError, AttributeError, KeyError, IndexError, ValueError):
+        if structurally_valid:
+            raise
+        return []
 
 
 def _structural(doc: Any, entry: SchemaVersion) -> list[Finding]:
@@ -82,7 +95,8 @@ def validate(
         family, detected_version = detect(doc)
         version = version or detected_version
     entry = get(family, version)
-    findings = _structural(doc, entry) + _semantic(doc, entry, at) + geojson_findings(doc)
+    structural = _structural(doc, entry)
+    findings = structural + _semantic(doc, entry, at, not structural) + geojson_findings(doc)
     if jsonld:
         findings += _jsonld(doc, entry)
     unique = list(dict.fromkeys(findings))

@@ -179,6 +179,10 @@ def unmapped_terms(
             processing_options(loader, **extra),
             on_property_dropped=lambda term: dropped.append(str(term)),
         )
+    except (TypeError, AttributeError, ValueError) as exc:
+        # pyld meets a value of the wrong shape (e.g. a number where it expects an IRI) and fails inside
+        message = f"JSON-LD expansion failed: the document is not well-formed JSON-LD ({type(exc).__name__})"
+        return [Finding("", R.JSONLD_EXPANSION_ERROR, message, severity)]
     except pyld_jsonld.JsonLdError as exc:
         detail = getattr(exc, "code", None) or exc.type
         served = (loader or offline_document_loader()).urls()
