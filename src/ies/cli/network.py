@@ -50,24 +50,25 @@ def up(
     from ies.sandbox.launcher import is_alive, start_network, stop_network
 
     spec = _spec(config, baps, bpps)
-    with console.status("starting the network…") as status:
-        state = start_network(spec, home, progress=lambda m: status.update(m))
-    if json_out:
-        print_json(asdict(state))
-    else:
-        console.print(_table(state))
-        console.print(f"state: {Path(state.home) / 'state.json'}")
-    if detach:
-        return
-    console.print("running — press Ctrl-C to stop")
     stop = {"now": False}
 
     def _stop(_sig: int, _frame: Any) -> None:
         stop["now"] = True
 
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
-    try:
+    if not detach:  # Ctrl-C during start-up is honoured as soon as start-up has finished
+        signal.signal(signal.SIGINT, _stop)
+        signal.signal(signal.SIGTERM, _stop)
+    with console.status("starting the network…") as status:
+        state = start_network(spec, home, progress=lambda m: status.update(m))
+    try:  # from here on, any way out (Ctrl-C included) stops the nodes unless --detach
+        if json_out:
+            print_json(asdict(state))
+        else:
+            console.print(_table(state))
+            console.print(f"state: {Path(state.home) / 'state.json'}")
+        if detach:
+            return
+        console.print("running — press Ctrl-C to stop")
         while not stop["now"]:
             dead = [n.name for n in state.nodes if not is_alive(n.pid)]
             if dead:
@@ -75,8 +76,9 @@ def up(
                 break
             time.sleep(0.5)
     finally:
-        stopped = stop_network(state)
-        console.print(f"stopped {len(stopped)} node(s)")
+        if not detach:
+            stopped = stop_network(state)
+            console.print(f"stopped {len(stopped)} node(s)")
 
 
 @network_app.command("down")

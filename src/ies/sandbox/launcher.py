@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from ies.errors import IESError, NetworkError, PeerUnreachable, UsageError
+from ies.errors import NetworkError, PeerUnreachable, UsageError
 from ies.node.config import init_node, load_config
 from ies.registry.records import Role
 from ies.sandbox.network import NetworkSpec, NetworkState, NodeState, free_port
@@ -173,11 +173,12 @@ def start_network(spec: NetworkSpec, home: Path, progress: Progress = lambda _m:
                 progress(f"{n.name} published its catalogue")
         state.save()
         return state
-    except (IESError, OSError) as exc:
+    except OSError as exc:
         stop_network(state)
-        if isinstance(exc, IESError):
-            raise
         raise UsageError(f"could not start the network: {exc}") from exc
+    except BaseException:  # IESError, and Ctrl-C in the middle of start-up: leave no orphan behind
+        stop_network(state)
+        raise
 
 
 def stop_network(state: NetworkState, grace_s: float = 5.0) -> list[str]:
