@@ -16,6 +16,7 @@ know (the upstream `jsonld_masked_expansion_drift` fixture).
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
@@ -35,6 +36,7 @@ __all__ = [
     "context_drift",
     "expand",
     "offline_document_loader",
+    "processing_options",
     "unmapped_terms",
 ]
 
@@ -102,10 +104,16 @@ def offline_document_loader(extra: Mapping[str, Any] | None = None) -> OfflineDo
     return OfflineDocumentLoader(extra)
 
 
-@cache
+#: pyld's resolver cache (cachetools.LRUCache) is not thread-safe, so each thread keeps its own.
+_PER_THREAD = threading.local()
+
+
 def _shared_resolver() -> ContextResolver:
-    """Processed bundled contexts, cached across calls: they never change within a process."""
-    return ContextResolver(LRUCache(maxsize=256), OfflineDocumentLoader())
+    """Processed bundled contexts, cached across calls of this thread: they never change in a process."""
+    resolver = getattr(_PER_THREAD, "resolver", None)
+    if resolver is None:
+        resolver = _PER_THREAD.resolver = ContextResolver(LRUCache(maxsize=256), OfflineDocumentLoader())
+    return resolver
 
 
 def processing_options(loader: OfflineDocumentLoader | None = None, **more: Any) -> dict[str, Any]:
