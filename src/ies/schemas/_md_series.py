@@ -34,13 +34,21 @@ class Column:
     multiplier: float
 
 
+#: Indian Standard Time: settlement days and blocks are counted from IST midnight.
+IST = dt.timezone(dt.timedelta(hours=5, minutes=30), "IST")
+
+
 def _aligned(start: dt.datetime, step: dt.timedelta) -> bool:
-    """True when `start` sits on the grid of `step` counted from local midnight (IST blocks: :00, :15…)."""
+    """True when `start` sits on the grid of `step` counted from midnight, in the offset it is written in or
+    in IST (so IST midnight written as 18:30Z still starts a P1D day; blocks fall on :00, :15, :30, :45)."""
     seconds = step.total_seconds()
     if seconds <= 0 or 86400 % seconds:
         return True  # no calendar grid for this step (e.g. PT7M): nothing to align to
-    local = start.hour * 3600 + start.minute * 60 + start.second + start.microsecond / 1e6
-    return local % seconds == 0
+
+    def since_midnight(t: dt.datetime) -> float:
+        return t.hour * 3600 + t.minute * 60 + t.second + t.microsecond / 1e6
+
+    return since_midnight(start) % seconds == 0 or since_midnight(start.astimezone(IST)) % seconds == 0
 
 
 def _columns(ctx: MeterDataContext, profile: dict[str, Any], p_idx: int, p_type: str) -> list[Column] | None:

@@ -180,3 +180,21 @@ def test_a_gap_in_the_series_is_a_warning_that_strict_turns_into_an_error() -> N
     [gap] = [w for w in report.warnings if w.rule == "md.interval-missing"]
     assert gap.path == "/1/intervals" and "ids 1, 2" in gap.message
     assert validate(doc, jsonld=False, strict=True).rules() == {"md.interval-missing"}
+
+
+@pytest.mark.parametrize(
+    ("start", "duration", "aligned"),
+    [
+        ("2026-05-04T00:00:00+05:30", "P1D", True),
+        ("2026-05-03T18:30:00Z", "P1D", True),  # IST midnight written in UTC
+        ("2026-05-04T00:00:00Z", "P1D", True),  # UTC midnight in its own offset
+        ("2026-05-04T06:00:00+05:30", "P1D", False),
+        ("2026-05-04T09:45:00+05:30", "PT15M", True),
+        ("2026-05-04T09:50:00+05:30", "PT15M", False),
+        ("2026-05-04T09:50:00+05:30", "PT7M", True),  # no calendar grid for 7 minutes
+    ],
+)
+def test_interval_start_alignment(start: str, duration: str, aligned: bool) -> None:
+    doc = copy.deepcopy(_load("MeterData/v0.6/examples/DailyProfile_ReadingMode.json"))
+    doc[1]["intervalPeriod"] = {"start": start, "duration": duration}
+    assert ("md.interval-misaligned" not in _rules(doc)) is aligned
