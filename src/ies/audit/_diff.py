@@ -17,7 +17,7 @@ import itertools
 import json
 from collections.abc import Sequence
 
-from ies.audit._entry import GENESIS_PREV_HASH, AuditEntry, canonical_payload, recompute_hash
+from ies.audit._entry import GENESIS_PREV_HASH, AuditEntry, canonical_payload, entry_hash_of_canonical
 from ies.audit._findings import Findings
 from ies.audit._merkle import leaf_hash
 from ies.errors import UsageError
@@ -34,18 +34,30 @@ def _stored_leaf(entry: AuditEntry) -> bytes | None:
 
 
 def content_hash(entry: AuditEntry, seq: int | None = None) -> str | None:
-    """The hash the entry's content gives at `seq` (default its own), or None if the content is unreadable."""
+    """The hash the entry's content gives at `seq` (default its own), or None if the content is unreadable
+    or its payload is not in RFC 8785 form (then what is stored is not what was hashed)."""
     try:
         if canonical_payload(json.loads(entry.payload)) != entry.payload:
             return None
-        return recompute_hash(entry, seq)
-    except (UsageError, ValueError):
+        return entry_hash_of_canonical(
+            entry.seq if seq is None else seq,
+            entry.recorded_at,
+            entry.kind,
+            entry.actor,
+            entry.subject,
+            entry.payload,
+            entry.prev_hash,
+        )
+    except (UsageError, ValueError, TypeError):
         return None
 
 
-def check_content(entry: AuditEntry, seq: int, findings: Findings, where: int) -> bool:
-    """Report an edit when the entry's content does not hash to its stored hash at `seq`."""
-    if content_hash(entry, seq) != entry.entry_hash:
+def check_content(
+    entry: AuditEntry, seq: int, findings: Findings, where: int, known: str | None = None
+) -> bool:
+    """Report an edit when the entry's content does not hash to its stored hash at `seq` (`known`: that
+    hash, when the caller already computed it)."""
+    if (known if known is not None else content_hash(entry, seq)) != entry.entry_hash:
         findings.add(
             "edited", where, f"entry content does not match its hash (as recorded at position {seq})"
         )
@@ -76,10 +88,14 @@ def _longest_increasing(values: Sequence[int]) -> set[int]:
 
 
 def check_entries_against_tree(
-    entries: Sequence[AuditEntry], reference: Sequence[bytes], findings: Findings
+    entries: Sequence[AuditEntry],
+    reference: Sequence[bytes],
+    findings: Findings,
+    actual: Sequence[str | None] | None = None,
 ) -> None:
     """Report edits, deletions, insertions, moves and renumbering of `entries` (in stored order) relative to
-    `reference`, the leaf hashes the tree recorded at positions 0..n-1."""
+    `reference`, the leaf hashes the tree recorded at positions 0..n-1. `actual[i]`, if given, is
+    `content_hash(entries[i], i)`, computed once by the caller."""
     recorded_at = {h: i for i, h in enumerate(reference)}
     position = [recorded_at.get(h) if h is not None else None for h in map(_stored_leaf, entries)]
     matched = [a for a, r in enumerate(position) if r is not None]
@@ -92,7 +108,8 @@ def check_entries_against_tree(
         assert r is not None
         if a not in undisturbed:
             findings.add("reordered", entries[a].seq, f"holds the entry recorded at position {r}")
-        check_content(entries[a], r, findings, entries[a].seq)
+        known = actual[a] if actual is not None and r == a else None
+        check_content(entries[a], r, findings, entries[a].seq, known)
 
     # 2. Between consecutive undisturbed matches: unknown entries vs unmatched recorded positions.
     anchors = sorted(undisturbed)

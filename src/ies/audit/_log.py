@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import Engine, select, tuple_
+from sqlalchemy import Engine, and_, or_, select
 from sqlalchemy.orm import Session
 
 from ies.audit._append import split_frontier
@@ -74,10 +74,10 @@ class AuditLog:
 
     def root(self, tree_size: int) -> bytes:
         """MTH of the first `tree_size` entries, from at most log2(n) stored nodes."""
-        self._check_size(tree_size)
-        if tree_size == 0:
-            return EMPTY_ROOT
         with Session(self.engine) as session:
+            self._checked_size(session, tree_size)
+            if tree_size == 0:
+                return EMPTY_ROOT
             ids = perfect_subtrees(0, tree_size)
             nodes = self._nodes(session, ids)
             return fold_right([nodes[i] for i in ids])
@@ -128,45 +128,55 @@ class AuditLog:
     # -- proofs --------------------------------------------------------------------------------------------
     def inclusion_proof(self, seq: int, tree_size: int | None = None) -> InclusionProof:
         """RFC 9162 §2.1.3.1 inclusion proof of entry `seq` in the tree of `tree_size` (default: head)."""
-        size = self.size() if tree_size is None else tree_size
-        self._check_size(size)
-        if not 0 <= seq < size:
-            raise UsageError(f"entry {seq} is not in a tree of size {size}")
-        entry = self.entry(seq)
-        path = self._range_hashes(inclusion_path_ranges(seq, size))
-        return InclusionProof(seq, size, entry.entry_hash, tuple(path))
+        with Session(self.engine) as session:
+            size = self._checked_size(session, tree_size)
+            if not 0 <= seq < size:
+                raise UsageError(f"entry {seq} is not in a tree of size {size}")
+            digest = session.scalar(select(AuditEntryRow.entry_hash).where(AuditEntryRow.seq == seq))
+            if digest is None:
+                raise NotFoundError(f"no audit entry {seq}")
+            path = self._range_hashes(session, inclusion_path_ranges(seq, size))
+        return InclusionProof(seq, size, digest, tuple(path))
 
     def consistency_proof(self, first: int, second: int | None = None) -> ConsistencyProof:
         """RFC 9162 §2.1.4.1 consistency proof between tree sizes `first` and `second` (default: head)."""
-        size = self.size() if second is None else second
-        self._check_size(size)
-        if not 0 <= first <= size:
-            raise UsageError(f"first tree size {first} must be between 0 and {size}")
-        path = self._range_hashes(consistency_proof_ranges(first, size))
+        with Session(self.engine) as session:
+            size = self._checked_size(session, second)
+            if not 0 <= first <= size:
+                raise UsageError(f"first tree size {first} must be between 0 and {size}")
+            path = self._range_hashes(session, consistency_proof_ranges(first, size))
         return ConsistencyProof(first, size, tuple(path))
 
     # -- internals -----------------------------------------------------------------------------------------
-    def _check_size(self, tree_size: int) -> None:
+    @staticmethod
+    def _current_size(session: Session) -> int:
+        return session.scalar(select(AuditHeadRow.tree_size).where(AuditHeadRow.id == HEAD_ROW_ID)) or 0
+
+    def _checked_size(self, session: Session, tree_size: int | None) -> int:
+        current = self._current_size(session)
+        if tree_size is None:
+            return current
         if tree_size < 0:
             raise UsageError("tree size must not be negative")
-        current = self.size()
         if tree_size > current:
             raise UsageError(f"tree size {tree_size} is larger than the log ({current} entries)")
+        return tree_size
 
-    def _range_hashes(self, ranges: list[tuple[int, int]]) -> list[bytes]:
+    def _range_hashes(self, session: Session, ranges: list[tuple[int, int]]) -> list[bytes]:
         """MTH of each range, reading all the perfect subtrees they need in one query."""
         if not ranges:
             return []
         decomposed = [perfect_subtrees(start, end) for start, end in ranges]
-        with Session(self.engine) as session:
-            nodes = self._nodes(session, [i for ids in decomposed for i in ids])
+        nodes = self._nodes(session, [i for ids in decomposed for i in ids])
         return [fold_right([nodes[i] for i in ids]) for ids in decomposed]
 
     @staticmethod
     def _nodes(session: Session, ids: list[NodeId]) -> dict[NodeId, bytes]:
         wanted = set(ids)
+        # OR of primary-key equalities, not a row-value IN: SQLite answers the IN form with a full scan of
+        # the table, and the OR form with one index search per node (PostgreSQL: a bitmap OR of index scans).
         stmt = select(AuditNodeRow.level, AuditNodeRow.idx, AuditNodeRow.hash).where(
-            tuple_(AuditNodeRow.level, AuditNodeRow.idx).in_(sorted(wanted))
+            or_(*(and_(AuditNodeRow.level == lv, AuditNodeRow.idx == ix) for lv, ix in sorted(wanted)))
         )
         found = {(level, idx): bytes(h) for level, idx, h in session.execute(stmt)}
         missing = wanted - found.keys()

@@ -28,7 +28,6 @@ from ies.audit._log import AuditLog
 from ies.audit._merkle import EMPTY_ROOT, frontier_append, frontier_root, leaf_hash, node_hash
 from ies.audit._sth import SignedTreeHead
 from ies.audit.tables import HEAD_ROW_ID, AuditHeadRow, AuditNodeRow
-from ies.errors import InternalError
 
 __all__ = ["LogReport", "check_log", "check_tree_heads"]
 
@@ -105,25 +104,33 @@ def _check_tree(engine: Engine, findings: Findings) -> list[bytes] | None:
     return leaves if sound else None
 
 
-def _check_without_tree(entries: Sequence[AuditEntry], findings: Findings) -> None:
+def _check_without_tree(
+    entries: Sequence[AuditEntry], actual: Sequence[str | None], findings: Findings
+) -> None:
     """Step 3 fallback: positions from sequence numbers and content alone."""
     expected = 0
-    for entry in entries:
+    for i, entry in enumerate(entries):
         if entry.seq > expected:
             for missing in range(expected, entry.seq):
                 findings.add("deleted", missing, "no entry with this sequence number")
-        check_content(entry, entry.seq, findings, entry.seq)
+        check_content(entry, entry.seq, findings, entry.seq, actual[i] if entry.seq == i else None)
         expected = entry.seq + 1
 
 
+def _leaf(actual: str | None) -> bytes:
+    """Leaf hash of an entry's rehashed content; unreadable content gets a value no real leaf can have."""
+    return leaf_hash(bytes.fromhex(actual)) if actual else b"\xff" * 32
+
+
 def check_tree_heads(
-    entries: Sequence[AuditEntry],
+    actual: Sequence[str | None],
     heads: Sequence[SignedTreeHead],
     findings: Findings,
     trusted_key: bytes | None = None,
 ) -> int:
     """Step 5: each head must be validly signed (by `trusted_key`, or all by one key) and its root must be the
-    root of the entries at positions 0..size-1 as they are now (content rehashed). Returns heads checked."""
+    root of the entries at positions 0..size-1 as they are now (`actual`: their rehashed contents, in order).
+    Returns the number of heads checked."""
     key = trusted_key
     sizes: dict[int, list[SignedTreeHead]] = {}
     for sth in heads:
@@ -137,11 +144,10 @@ def check_tree_heads(
     roots: dict[int, bytes] = {0: EMPTY_ROOT} if 0 in sizes else {}
     frontier: list[bytes] = []
     wanted = set(sizes)
-    for i, entry in enumerate(entries):
+    for i, h in enumerate(actual):
         if not wanted - roots.keys():
             break
-        actual = content_hash(entry, i)
-        frontier_append(frontier, i, leaf_hash(bytes.fromhex(actual)) if actual else b"\xff" * 32)
+        frontier_append(frontier, i, _leaf(h))
         if i + 1 in wanted:
             roots[i + 1] = frontier_root(frontier)
     for size, same in sorted(sizes.items()):
@@ -150,9 +156,7 @@ def check_tree_heads(
                 "tree_head", size - 1 if size else None, f"two different signed roots for size {size}"
             )
         if size not in roots:
-            findings.add(
-                "tree_head", len(entries), f"a signed head covers {size} entries, the log has {len(entries)}"
-            )
+            findings.add("tree_head", None, f"a signed head covers {size} entries, the log has {len(actual)}")
         elif any(s.root != roots[size] for s in same):
             findings.add(
                 "tree_head", None, f"the signed head of size {size} does not match entries 0..{size - 1}"
@@ -166,28 +170,24 @@ def check_log(
     """Check the whole stored log; the report lists every finding with its position (nothing is raised)."""
     findings = Findings()
     log = AuditLog(engine)
-    # 1. Read the entries in sequence order and the node's own published heads.
-    try:
-        entries = list(log.entries())
-    except InternalError as exc:  # pragma: no cover - the store itself is unreadable
-        findings.add("tree", None, exc.message)
-        entries = []
+    # 1. Read the entries in sequence order, rehash each at its position, and read the node's own heads.
+    entries = list(log.entries())
+    actual = [content_hash(entry, i) for i, entry in enumerate(entries)]
     heads = [*log.tree_heads(), *extra_heads]
     # 2. The tree: gapless leaves, internal nodes and head consistent.
     reference = _check_tree(engine, findings)
     # 3. Entries against the recorded leaves (or, if the tree is damaged, against their own numbering).
     if reference is not None:
-        check_entries_against_tree(entries, reference, findings)
+        check_entries_against_tree(entries, reference, findings, actual)
     else:
-        _check_without_tree(entries, findings)
+        _check_without_tree(entries, actual, findings)
     # 4. The hash chain.
     check_chain(entries, findings)
     if entries and entries[0].seq == 0 and entries[0].prev_hash != GENESIS_PREV_HASH:
         findings.add("chain", 0, "the first entry does not start the chain")
     # 5. Signed tree heads against the entries as they are now.
-    checked = check_tree_heads(entries, heads, findings, trusted_key)
+    checked = check_tree_heads(actual, heads, findings, trusted_key)
     frontier: list[bytes] = []
-    for i, entry in enumerate(entries):
-        actual = content_hash(entry, i)
-        frontier_append(frontier, i, leaf_hash(bytes.fromhex(actual)) if actual else b"\xff" * 32)
+    for i, h in enumerate(actual):
+        frontier_append(frontier, i, _leaf(h))
     return LogReport(len(entries), frontier_root(frontier), checked, findings)
