@@ -9,11 +9,14 @@ finds any edit, deletion, insertion or reordering and says where.
 """
 
 from ies.audit._append import append
+from ies.audit._bundle import export_bundle, verify_bundle
 from ies.audit._entry import KINDS, AuditEntry
 from ies.audit._errors import AuditLogTampered, InvalidProof, InvalidTreeHead
+from ies.audit._findings import Finding, Findings
 from ies.audit._log import AuditLog, TreeHead
 from ies.audit._proofs import ConsistencyProof, InclusionProof
 from ies.audit._sth import SignedTreeHead, Signer, TreeHeadPublisher, publish_tree_head
+from ies.audit._verify import LogReport, check_log, verify_log
 
 __all__ = [
     "KINDS",
@@ -21,13 +24,20 @@ __all__ = [
     "AuditLog",
     "AuditLogTampered",
     "ConsistencyProof",
+    "Finding",
+    "Findings",
     "InclusionProof",
     "InvalidProof",
     "InvalidTreeHead",
+    "LogReport",
     "SignedTreeHead",
     "Signer",
     "TreeHead",
     "TreeHeadPublisher",
     "append",
+    "check_log",
+    "export_bundle",
     "publish_tree_head",
+    "verify_bundle",
+    "verify_log",
 ]

@@ -29,7 +29,7 @@ from ies.audit._merkle import EMPTY_ROOT, frontier_append, frontier_root, leaf_h
 from ies.audit._sth import SignedTreeHead
 from ies.audit.tables import HEAD_ROW_ID, AuditHeadRow, AuditNodeRow
 
-__all__ = ["LogReport", "check_log", "check_tree_heads"]
+__all__ = ["LogReport", "check_log", "check_tree_heads", "verify_log"]
 
 
 @dataclass
@@ -191,3 +191,12 @@ def check_log(
     for i, h in enumerate(actual):
         frontier_append(frontier, i, _leaf(h))
     return LogReport(len(entries), frontier_root(frontier), checked, findings)
+
+
+def verify_log(
+    engine: Engine, extra_heads: Sequence[SignedTreeHead] = (), trusted_key: bytes | None = None
+) -> LogReport:
+    """`check_log`, failing closed: AuditLogTampered (every finding in `details`) unless the log is sound."""
+    report = check_log(engine, extra_heads, trusted_key)
+    report.findings.raise_if_any("the audit log does not verify")
+    return report

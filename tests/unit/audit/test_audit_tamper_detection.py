@@ -12,6 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 
+from ies.audit import AuditLogTampered, verify_log
+
 N = 13
 SETTINGS = settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -141,3 +143,15 @@ def test_rewritten_tree_nodes_are_reported(pristine: tuple[Engine, str, dict[str
     code, report = verify_json(url)
     assert code == 1
     assert ("tree", 4) in _findings(report)
+
+
+def test_verify_log_fails_closed_with_every_finding(pristine: tuple[Engine, str, dict[str, Any]]) -> None:
+    engine, _, _ = pristine
+    assert verify_log(engine).entries == N
+    _sql(engine, "DELETE FROM audit_entries WHERE seq = 4")
+    with pytest.raises(AuditLogTampered) as info:
+        verify_log(engine)
+    assert info.value.code == "AUD_LOG_TAMPERED"
+    assert {"kind": "deleted", "position": 4} in [
+        {k: f[k] for k in ("kind", "position")} for f in info.value.details["findings"]
+    ]
