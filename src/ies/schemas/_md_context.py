@@ -45,6 +45,30 @@ def parse_instant(value: object) -> dt.datetime | None:
     return parsed if parsed.tzinfo is not None else None
 
 
+_MONTHS_OR_YEARS = ("M", "Y")
+
+
+def _add_months(start: dt.datetime, months: int) -> dt.datetime:
+    year, month = divmod(start.month - 1 + months, 12)
+    day = min(
+        start.day,
+        [31, 29 if (start.year + year) % 4 == 0 else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month],
+    )
+    return start.replace(year=start.year + year, month=month + 1, day=day)
+
+
+def period_end(start: dt.datetime, duration: object) -> dt.datetime | None:
+    """End of a period; calendar durations (P1M, P3M, P1Y) are added on the calendar, not as days."""
+    fixed = parse_duration(duration)
+    if fixed is not None:
+        return start + fixed
+    if isinstance(duration, str) and duration.startswith("P") and duration[-1:] in _MONTHS_OR_YEARS:
+        number = duration[1:-1]
+        if number.isdigit():
+            return _add_months(start, int(number) * (12 if duration.endswith("Y") else 1))
+    return None
+
+
 @dataclass(frozen=True)
 class Declared:
     """A reading type as declared in a payload descriptor set, joined with its registry entry."""

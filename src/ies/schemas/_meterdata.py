@@ -13,6 +13,7 @@ from typing import Any
 from ies.schemas import rule_ids as R
 from ies.schemas._findings import Finding, Severity
 from ies.schemas._md_context import MeterDataContext, Path, meter_ids, parse_duration, parse_instant
+from ies.schemas._md_events import check_events
 from ies.schemas._md_series import check_series
 from ies.schemas._md_values import check_reading, is_declared_reset
 from ies.schemas.codes import ReadingTypeRegistry, reading_types
@@ -111,6 +112,7 @@ def _check_profile(ctx: MeterDataContext, profile: dict[str, Any], p_idx: int) -
     ds_name = ds_ref if isinstance(ds_ref, str) else None
     if p_type in ("INTERVAL", "DAILY"):
         check_series(ctx, profile, p_idx, p_type)
+    check_events(ctx, profile, p_idx, p_type)
     sanctioned = ctx.sanctioned_for(meter_ids(profile))
     period = profile.get("timePeriod") or {}
     duration = parse_duration(period.get("duration"))

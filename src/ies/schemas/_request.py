@@ -15,31 +15,8 @@ from typing import Any
 from ies.schemas import rule_ids as R
 from ies.schemas._catalogue import DATA_ROOT, PUBLIC_BASE, RAW_BASE, load_json
 from ies.schemas._findings import Finding, Severity, json_pointer
-from ies.schemas._md_context import Path, parse_duration, parse_instant
+from ies.schemas._md_context import Path, parse_instant, period_end
 from ies.schemas.codes import REQUEST_PROFILE_TO_REGISTRY, ReadingTypeRegistry, reading_types
-
-_MONTHS_OR_YEARS = ("M", "Y")
-
-
-def _add_months(start: dt.datetime, months: int) -> dt.datetime:
-    year, month = divmod(start.month - 1 + months, 12)
-    day = min(
-        start.day,
-        [31, 29 if (start.year + year) % 4 == 0 else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month],
-    )
-    return start.replace(year=start.year + year, month=month + 1, day=day)
-
-
-def request_end(start: dt.datetime, duration: object) -> dt.datetime | None:
-    """End of a requested window; calendar durations (P3M, P1Y) are added on the calendar."""
-    fixed = parse_duration(duration)
-    if fixed is not None:
-        return start + fixed
-    if isinstance(duration, str) and duration.startswith("P") and duration[-1:] in _MONTHS_OR_YEARS:
-        number = duration[1:-1]
-        if number.isdigit():
-            return _add_months(start, int(number) * (12 if duration.endswith("Y") else 1))
-    return None
 
 
 def resolve_bundled(url: str) -> Any | None:
@@ -172,7 +149,7 @@ def request_findings(
         return run.findings
     window = None
     start = parse_instant(doc.get("from"))
-    if start is not None and (end := request_end(start, doc.get("duration"))) is not None:
+    if start is not None and (end := period_end(start, doc.get("duration"))) is not None:
         window = (start, end)
     if "grantor" in doc or "grantee" in doc:
         run.authorisation(doc, (), None)

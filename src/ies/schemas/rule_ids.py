@@ -81,6 +81,12 @@ MD_INTERVAL_MISSING: Final = "md.interval-missing"
 MD_TIMESTAMP_ORDER: Final = "md.timestamp-order"
 #: An interval start is not aligned to the declared interval duration (PT15M → :00, :15, :30, :45).
 MD_INTERVAL_MISALIGNED: Final = "md.interval-misaligned"
+#: A timestamped record (event, alarm, reading occurredAt) lies outside its profile's timePeriod.
+MD_TIMESTAMP_OUTSIDE_PERIOD: Final = "md.timestamp-outside-period"
+#: An EVENT profile's eventId is not an IS 15959 event of the registry (`ies-codes.json` events).
+MD_EVENT_UNKNOWN: Final = "md.event-unknown"
+#: An ALARM profile's alarmId is not an alarm of the registry (`ies-codes.json` alarms).
+MD_ALARM_UNKNOWN: Final = "md.alarm-unknown"
 #: A cumulative register reads negative.
 MD_CUMULATIVE_NEGATIVE: Final = "md.cumulative-negative"
 #: A cumulative register decreases without a declared reset or meter change.
@@ -157,6 +163,9 @@ RULES: Final[dict[str, str]] = {
     MD_INTERVAL_MISSING: "interval missing from the series (gap; warning)",
     MD_TIMESTAMP_ORDER: "timestamps not strictly increasing",
     MD_INTERVAL_MISALIGNED: "interval start not aligned to the declared interval",
+    MD_TIMESTAMP_OUTSIDE_PERIOD: "timestamped record outside its profile's timePeriod",
+    MD_EVENT_UNKNOWN: "eventId not an IS 15959 event of the registry",
+    MD_ALARM_UNKNOWN: "alarmId not an alarm of the registry",
     MD_CUMULATIVE_NEGATIVE: "cumulative register negative",
     MD_CUMULATIVE_DECREASE: "cumulative register decreases without a declared reset or meter change",
     MD_USAGE_MATH: "value differs from closingValue − openingValue",

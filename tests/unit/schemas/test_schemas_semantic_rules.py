@@ -198,3 +198,27 @@ def test_interval_start_alignment(start: str, duration: str, aligned: bool) -> N
     doc = copy.deepcopy(_load("MeterData/v0.6/examples/DailyProfile_ReadingMode.json"))
     doc[1]["intervalPeriod"] = {"start": start, "duration": duration}
     assert ("md.interval-misaligned" not in _rules(doc)) is aligned
+
+
+EVENTS = _load("MeterData/v0.6/examples/EventProfile.json")
+ALARMS = _load("MeterData/v0.6/examples/AlarmProfile.json")
+
+
+def test_event_and_alarm_ids_resolve_in_the_registry() -> None:
+    assert _rules(EVENTS) == set() and _rules(ALARMS) == set()
+    events = copy.deepcopy(EVENTS)
+    events[1]["events"][0]["eventId"] = 9999
+    assert _rules(events) == {"md.event-unknown"}
+    alarms = copy.deepcopy(ALARMS)
+    alarms[1]["alarms"][0]["alarmId"] = 99
+    assert _rules(alarms) == {"md.alarm-unknown"}
+
+
+def test_events_in_order_and_inside_their_period() -> None:
+    swapped = copy.deepcopy(EVENTS)
+    records = swapped[1]["events"]
+    records[0]["timestamp"], records[1]["timestamp"] = records[1]["timestamp"], records[0]["timestamp"]
+    assert _rules(swapped) == {"md.timestamp-order"}
+    outside = copy.deepcopy(EVENTS)
+    outside[1]["events"][-1]["timestamp"] = "2026-05-11T00:00:00+05:30"  # the P7D period ends here
+    assert _rules(outside) == {"md.timestamp-outside-period"}
