@@ -21,12 +21,14 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ies.errors import UsageError
 from ies.registry.assets._identifiers import entity_did, validate_discom_host
 from ies.registry.assets.attributes import AttributesModel
 from ies.registry.assets.errors import (
+    ConcurrentChange,
     EntityExists,
     EntityNotFound,
     HierarchyConflict,
@@ -176,6 +178,15 @@ def _check_hierarchy(
             )
 
 
+def _flush(session: Session, conflict: ConcurrentChange) -> None:
+    """Flush; a unique-key violation means another writer got there first (on SQLite, which has no row
+    locks, the version number's primary key is what catches a concurrent update)."""
+    try:
+        session.flush()
+    except IntegrityError:
+        raise conflict from None
+
+
 def _change_time(at: datetime | None, previous: datetime | None) -> datetime:
     """Now (UTC), never earlier than the entity's previous version, so versions are ordered in time."""
     if at is None:
@@ -258,7 +269,7 @@ def insert_entity(
         updated_by=actor,
     )  # fmt: skip
     session.add(row)
-    session.flush()  # the entity row first: the version row's foreign key points at it
+    _flush(session, ConcurrentChange(f"{did} was created concurrently", details={"id": did}))
     new_state = {"status": status.value, "parent_id": parent, "attributes": stored_attrs}
     session.add(
         AssetVersionRow(
@@ -266,7 +277,7 @@ def insert_entity(
             status=status.value, attributes=stored_attrs, diff=state_diff({}, new_state), reason=reason,
         )
     )  # fmt: skip
-    session.flush()
+    _flush(session, ConcurrentChange(f"{did} was created concurrently", details={"id": did}))
     return row
 
 
@@ -333,5 +344,7 @@ def update_entity(
             parent_id=new_parent, status=new_status.value, attributes=new_attrs, diff=diff, reason=reason,
         )
     )  # fmt: skip
-    session.flush()
+    _flush(
+        session, ConcurrentChange(f"{row.id} was changed concurrently; read it again", details={"id": row.id})
+    )
     return entity_from_row(row)

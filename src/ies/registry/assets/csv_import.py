@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from ies.errors import IESError, UsageError
 from ies.registry.assets._identifiers import entity_did, validate_discom_host
 from ies.registry.assets.changes import insert_entity, update_entity
-from ies.registry.assets.errors import ParentNotFound
+from ies.registry.assets.errors import ConcurrentChange, ParentNotFound
 from ies.registry.assets.structure import (
     STRUCTURE,
     ClassSpec,
@@ -259,6 +259,8 @@ def import_csv(
                     report.unchanged += 1
                 else:
                     report.updated += 1
+        except ConcurrentChange:
+            raise  # the transaction is spoilt: the whole import must be retried
         except IESError as exc:
             refused[row.did] = row.line
             refuse(row.line, exc, row.spec.entity_class, row.local_id)

@@ -19,6 +19,7 @@ from __future__ import annotations
 from ies.errors import ConflictError, NotFoundError, UsageError
 
 __all__ = [
+    "ConcurrentChange",
     "EntityExists",
     "EntityNotFound",
     "HierarchyConflict",
@@ -60,3 +61,7 @@ class HierarchyConflict(ConflictError):
 
 class VersionMismatch(ConflictError):
     code = "ASSET_VERSION_MISMATCH"
+
+
+class ConcurrentChange(ConflictError):
+    code = "ASSET_CONCURRENT_CHANGE"
