@@ -14,6 +14,7 @@ from ies.schemas import rule_ids as R
 from ies.schemas._findings import Finding, Severity
 from ies.schemas._md_context import MeterDataContext, Path, meter_ids, parse_duration, parse_instant
 from ies.schemas._md_events import check_events
+from ies.schemas._md_reconcile import check_reconciliation
 from ies.schemas._md_series import check_series
 from ies.schemas._md_values import check_reading, is_declared_reset
 from ies.schemas.codes import ReadingTypeRegistry, reading_types
@@ -182,6 +183,7 @@ def meterdata_findings(
     for p_idx in telemetry:
         _check_profile(ctx, profiles[p_idx], p_idx)
     _check_continuity(ctx, profiles)
+    check_reconciliation(ctx, profiles)
     return ctx.findings
 
 

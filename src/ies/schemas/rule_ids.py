@@ -91,6 +91,9 @@ MD_ALARM_UNKNOWN: Final = "md.alarm-unknown"
 MD_CUMULATIVE_NEGATIVE: Final = "md.cumulative-negative"
 #: A cumulative register decreases without a declared reset or meter change.
 MD_CUMULATIVE_DECREASE: Final = "md.cumulative-decrease"
+#: The interval (block) energy of a day does not add up to that day's usage of the matching cumulative
+#: register (same OBIS quantity, unit and flow), beyond rounding and meter accuracy.
+MD_INTERVAL_DAILY_MISMATCH: Final = "md.interval-daily-mismatch"
 #: A usage value differs from closingValue − openingValue.
 MD_USAGE_MATH: Final = "md.usage-math"
 #: `reportedMode` appears inside a reading (it belongs in the descriptor).
@@ -168,6 +171,7 @@ RULES: Final[dict[str, str]] = {
     MD_ALARM_UNKNOWN: "alarmId not an alarm of the registry",
     MD_CUMULATIVE_NEGATIVE: "cumulative register negative",
     MD_CUMULATIVE_DECREASE: "cumulative register decreases without a declared reset or meter change",
+    MD_INTERVAL_DAILY_MISMATCH: "a day's interval energy does not add up to its daily usage",
     MD_USAGE_MATH: "value differs from closingValue − openingValue",
     MD_MODE_IN_READING: "reportedMode inside a reading",
     MD_OPENING_CLOSING_NOT_ALLOWED: "openingValue/closingValue not allowed here",

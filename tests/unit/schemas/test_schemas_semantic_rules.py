@@ -222,3 +222,62 @@ def test_events_in_order_and_inside_their_period() -> None:
     outside = copy.deepcopy(EVENTS)
     outside[1]["events"][-1]["timestamp"] = "2026-05-11T00:00:00+05:30"  # the P7D period ends here
     assert _rules(outside) == {"md.timestamp-outside-period"}
+
+
+def _day_of_blocks(blocks_wh: list[int], daily_wh: int) -> list[dict[str, Any]]:
+    """One meter: 96 quarter-hour import blocks and the same day's usage of the import register."""
+    meter = [{"scheme": "DID", "value": "did:web:discom.example:assets:meter:REC-1"}]
+    descriptor = {
+        "@type": "PayloadDescriptorProfile",
+        "profileType": "DESCRIPTOR",
+        "id": "DESC-REC",
+        "payloadDescriptorSets": [
+            {
+                "name": "RecSet",
+                "payloadDescriptors": [
+                    {"readingType": "kWh imp block", "reportedMode": "USAGE"},
+                    {"readingType": "kWh imp", "reportedMode": "USAGE"},
+                ],
+                "compactSequences": [
+                    {"name": "Blocks", "sequenceItems": [{"readingType": "kWh imp block"}]},
+                    {"name": "Daily", "sequenceItems": [{"readingType": "kWh imp"}]},
+                ],
+            }
+        ],
+    }
+    interval = {
+        "@type": "IntervalProfile",
+        "profileType": "INTERVAL",
+        "meterRefs": meter,
+        "payloadDescriptorSetRef": "RecSet",
+        "compactSequenceRef": "Blocks",
+        "intervalPeriod": {"start": "2026-05-04T00:00:00+05:30", "duration": "PT15M"},
+        "intervals": [{"id": i, "payloads": [wh / 1000]} for i, wh in enumerate(blocks_wh)],
+    }
+    daily = {
+        "@type": "DailyProfile",
+        "profileType": "DAILY",
+        "meterRefs": meter,
+        "payloadDescriptorSetRef": "RecSet",
+        "compactSequenceRef": "Daily",
+        "intervalPeriod": {"start": "2026-05-04T00:00:00+05:30", "duration": "P1D"},
+        "intervals": [{"id": 0, "payloads": [daily_wh / 1000]}],
+    }
+    return [descriptor, interval, daily]
+
+
+def test_a_days_blocks_add_up_to_its_daily_usage() -> None:
+    blocks = [250 + (i % 7) * 13 for i in range(96)]
+    assert _rules(_day_of_blocks(blocks, sum(blocks))) == set()
+    assert _rules(_day_of_blocks(blocks, int(sum(blocks) * 1.005))) == set()  # within meter accuracy
+    [finding] = validate(_day_of_blocks(blocks, int(sum(blocks) * 1.05)), jsonld=False).errors
+    assert (finding.rule, finding.path) == ("md.interval-daily-mismatch", "/2/intervals/0/payloads/0")
+
+
+def test_an_incomplete_day_is_not_reconciled_only_flagged_as_a_gap() -> None:
+    blocks = [300] * 96
+    doc = _day_of_blocks(blocks, 10 * sum(blocks))
+    del doc[1]["intervals"][40]
+    report = validate(doc, jsonld=False)
+    assert report.valid
+    assert {w.rule for w in report.warnings} == {"md.interval-missing"}
