@@ -46,9 +46,7 @@ def _race(
 
 
 def test_concurrent_updates_never_lose_a_change(engine: Engine, net: Net) -> None:
-    result = _race(
-        engine, {"entity_id": net.dt, "attributes": {"make": "Kirloskar"}}, {"attributes": {"model": "K-250"}}
-    )
+    result = _race(engine, net.dt, {"attributes": {"make": "Kirloskar"}}, {"attributes": {"model": "K-250"}})
     with Session(engine) as s:
         final = A.get_entity(s, net.dt)
         writers = [v.changed_by for v in A.history(s, net.dt)]
