@@ -77,6 +77,21 @@ def test_create_patch_and_history(app: FastAPI, net: Net) -> None:
     assert versions[1]["reason"] == "tamper alarm"
 
 
+def test_batch_creates_all_or_nothing(app: FastAPI, net: Net) -> None:
+    sp = {"entity_class": "service-point", "local_id": "SP-7", "parent": net.dt2,
+          "attributes": {"sanctioned_load_w": 3000, "connection_type": "SINGLE_PHASE"}}  # fmt: skip
+    meter = {"entity_class": "meter", "local_id": "M-7", "parent": net.sp.replace("SP-1", "SP-7"),
+             "attributes": {"meter_type": "AMI"}}  # fmt: skip
+    bad = {**meter, "local_id": "M-8", "attributes": {}}
+    r = call(app, "POST", "/assets/batch", json={"entities": [meter, sp, bad]})
+    assert r.status_code == 400 and r.json()["error"]["message"].startswith("item 2 (meter M-8)")
+    assert call(app, "GET", url(net.sp.replace("SP-1", "SP-7"))).status_code == 404
+    r = call(app, "POST", "/assets/batch", json={"entities": [meter, sp]})
+    assert r.status_code == 201 and r.json()["ids"] == [
+        "did:web:discom.example:assets:meter:M-7", "did:web:discom.example:connections:SP-7",
+    ]  # fmt: skip
+
+
 def test_patch_parent_null_detaches_and_omitted_parent_is_kept(app: FastAPI, net: Net) -> None:
     r = call(app, "PATCH", url(net.meter), json={"attributes": {"make": "Genus"}})
     assert r.json()["parent_id"] == net.sp

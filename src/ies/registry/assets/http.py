@@ -36,7 +36,7 @@ from ies.registry.assets import changes, create, csv_import, queries
 from ies.registry.assets.records import Entity, TreeNode, Version
 from ies.registry.assets.structure import Status, describe_structure, parse_entity_class, parse_status
 
-__all__ = ["MAX_IMPORT_BYTES", "EntityChange", "router"]
+__all__ = ["MAX_IMPORT_BYTES", "Batch", "EntityChange", "router"]
 
 MAX_IMPORT_BYTES = 64 * 1024 * 1024
 """Largest CSV accepted in one request (about 300,000 rows); larger files go through the CLI."""
@@ -146,8 +146,25 @@ def structure() -> dict[str, Any]:
 @router.post("", status_code=201, summary="Register one entity")
 def create_entity(item: create.NewEntity, request: Request) -> Entity:
     with _session(request) as session:
-        did = create.create_entities(session, [item], actor=_actor(request))[0]
+        did = changes.create_entity(
+            session, item.entity_class, item.local_id, attributes=item.attributes, parent=item.parent,
+            discom=item.discom, status=item.status, actor=_actor(request), reason=item.reason,
+        )  # fmt: skip
         return queries.get_entity(session, did)
+
+
+class Batch(BaseModel):
+    """Body of `POST /assets/batch`: entities in any order (parents are created first)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    entities: list[create.NewEntity] = Field(min_length=1, max_length=10_000)
+
+
+@router.post("/batch", status_code=201, summary="Register many entities at once, or none if one is bad")
+def create_batch(batch: Batch, request: Request) -> dict[str, list[str]]:
+    with _session(request) as session:
+        return {"ids": create.create_entities(session, batch.entities, actor=_actor(request))}
 
 
 @router.post("/import", summary="Bulk import a CSV (text/csv body); bad rows are reported, good rows kept")
