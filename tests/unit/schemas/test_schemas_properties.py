@@ -174,15 +174,15 @@ Mutation = Callable[[list[dict[str, Any]], st.DataObject, float], str]
 
 
 def _intervals(doc: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return doc[2]["intervals"]  # type: ignore[no-any-return]
+    return doc[2]["intervals"]
 
 
 def _descs(doc: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return doc[0]["payloadDescriptorSets"][0]["payloadDescriptors"]  # type: ignore[no-any-return]
+    return doc[0]["payloadDescriptorSets"][0]["payloadDescriptors"]
 
 
 def _seq(doc: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return doc[0]["payloadDescriptorSets"][0]["compactSequences"][0]["sequenceItems"]  # type: ignore[no-any-return]
+    return doc[0]["payloadDescriptorSets"][0]["compactSequences"][0]["sequenceItems"]
 
 
 def duplicate_id(doc: list[dict[str, Any]], data: st.DataObject, kw: float) -> str:
