@@ -148,34 +148,51 @@ def _gaps(accepted: np.ndarray, stray: np.ndarray, result: BatchResult) -> None:
 
 
 def _value_rules(blocks: Sequence[Block], limits: Sequence[Limits], result: BatchResult) -> None:
-    """Register and value rules over every reading group of every block, as one concatenated series."""
+    """Register and value rules over every reading group of every block, as one concatenated series.
+
+    Blocks sharing a layout (the usual case: thousands of meters, a handful of descriptor sets) are stacked
+    first, so the number of numpy calls grows with the number of layouts, not of meters.
+    """
     parts: dict[str, list[np.ndarray]] = {k: [] for k in ("seg", "grp", "row", "id", "v", "o", "c", "reset")}
     flags: dict[str, list[np.ndarray]] = {k: [] for k in ("delta", "cum_reading", "limit")}
+    by_layout: dict[int, list[int]] = {}
     for b_index, block in enumerate(blocks):
-        mask = result.accepted[b_index]
-        rows = np.flatnonzero(mask)
-        if not len(rows) or not block.layout.groups:
+        if block.layout.groups and block.rows:
+            by_layout.setdefault(id(block.layout), []).append(b_index)
+    for members in by_layout.values():
+        layout = blocks[members[0]].layout
+        kept = [np.flatnonzero(result.accepted[b]) for b in members]
+        counts = np.fromiter((len(k) for k in kept), dtype=np.int64, count=len(kept))
+        n = int(counts.sum())
+        if n == 0:
             continue
-        step_hours = block.step.total_seconds() / 3600 if block.step else None
-        for g_index, group in enumerate(block.layout.groups):
+        stacked = np.concatenate([blocks[b].values[k] for b, k in zip(members, kept, strict=True)])
+        seg = np.repeat(np.asarray(members, dtype=np.int64), counts)
+        rows = np.concatenate(kept)
+        ids = np.concatenate([blocks[b].ids[k] for b, k in zip(members, kept, strict=True)])
+        reset = np.zeros(n, dtype=bool)
+        offsets = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        for b, k, offset in zip(members, kept, offsets.tolist(), strict=True):
+            if blocks[b].resets:
+                reset[offset + np.flatnonzero(np.isin(k, np.fromiter(blocks[b].resets, dtype=np.int64)))] = (
+                    True
+                )
+        nan = np.full(n, np.nan)
+        for g_index, group in enumerate(layout.groups):
             info = group.info
-            n = len(rows)
-            nan = np.full(n, np.nan)
-            parts["seg"].append(np.full(n, b_index, dtype=np.int64))
+            parts["seg"].append(seg)
             parts["grp"].append(np.full(n, g_index, dtype=np.int64))
             parts["row"].append(rows)
-            parts["id"].append(block.ids[rows])
-            reset = np.zeros(n, dtype=bool)
-            if block.resets:
-                reset[np.isin(rows, np.fromiter(block.resets, dtype=np.int64))] = True
+            parts["id"].append(ids)
             parts["reset"].append(reset)
             for name, col in (("v", group.value), ("o", group.opening), ("c", group.closing)):
-                parts[name].append(block.values[rows, col] * group.multiplier if col is not None else nan)
+                parts[name].append(stacked[:, col] * group.multiplier if col is not None else nan)
             is_delta = bool(info and info.is_delta and group.value is not None)
             flags["delta"].append(np.full(n, is_delta))
             cum_reading = bool(info and info.is_cumulative and group.mode == "READING")
             flags["cum_reading"].append(np.full(n, cum_reading))
-            flags["limit"].append(np.full(n, _limit(group.info, limits[b_index], step_hours, is_delta)))
+            per_block = [_limit(info, limits[b], _hours(blocks[b]), is_delta) for b in members]
+            flags["limit"].append(np.repeat(np.asarray(per_block, dtype=np.float64), counts))
     if not parts["seg"]:
         return
     cat = {k: np.concatenate(v) for k, v in parts.items()}
@@ -218,6 +235,10 @@ def _value_rules(blocks: Sequence[Block], limits: Sequence[Limits], result: Batc
                 RawFinding(b, row, int(cat["id"][i]), rule, text, f"/intervals/{row}/payloads/{column}")
             )
             result.rejected[b][row, g] = True
+
+
+def _hours(block: Block) -> float | None:
+    return block.step.total_seconds() / 3600 if block.step is not None else None
 
 
 def _limit(info: object, limits: Limits, step_hours: float | None, is_delta: bool) -> float:

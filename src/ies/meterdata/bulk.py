@@ -29,6 +29,7 @@ from ies.errors import InvalidJSON, UsageError
 from ies.meterdata._checks import Limits, RawFinding, check_batch
 from ies.meterdata._codes import code_registry
 from ies.meterdata._decode import Block, decode_block, parse_duration, parse_instant
+from ies.meterdata._fastrows import cut_intervals, parse_compact_rows
 from ies.meterdata._layout import DescriptorCatalog, Issue, Layout
 from ies.meterdata._stream import CHUNK_BYTES, RawElement, iter_elements
 from ies.meterdata._structure import structural_issues
@@ -148,6 +149,8 @@ class _BulkValidator:
         self.family_checked = False
 
     def feed(self, element: RawElement) -> None:
+        if self.family_checked and self._feed_compact(element):
+            return
         try:
             profile = orjson.loads(element.data)
         except orjson.JSONDecodeError as exc:
@@ -174,7 +177,52 @@ class _BulkValidator:
         if profile.get("profileType") in TELEMETRY_TYPES and meter is not None:
             self._telemetry(element, profile, meter, pointer)
 
-    def _telemetry(self, element: RawElement, profile: dict[str, Any], meter: str, pointer: str) -> None:
+    def _feed_compact(self, element: RawElement) -> bool:
+        """The fast route for a plain compact telemetry profile; False (nothing recorded) to fall back."""
+        cut = cut_intervals(element.data)
+        if cut is None:
+            return False
+        envelope_bytes, rows_bytes = cut
+        try:
+            envelope = orjson.loads(envelope_bytes)
+        except orjson.JSONDecodeError:
+            return False
+        if not isinstance(envelope, dict) or envelope.get("profileType") not in TELEMETRY_TYPES:
+            return False
+        meter = primary_meter(envelope)
+        layout = self.context.resolve(envelope) if meter is not None else None
+        if meter is None or not isinstance(layout, Layout) or not layout.all_numeric:
+            return False
+        parsed = parse_compact_rows(rows_bytes, layout.arity)
+        if parsed is None:
+            return False
+        self.report.profiles += 1
+        self.report.meter(meter).profiles += 1
+        pointer = f"/{element.index}"
+        for issue in structural_issues(envelope):
+            self._add(pointer, meter, None, issue)
+        period = envelope.get("intervalPeriod") or {}
+        block = Block(
+            element.index,
+            meter,
+            str(envelope["profileType"]),
+            parse_instant(period.get("start")),
+            parse_duration(period.get("duration")),
+            layout,
+            parsed[0],
+            parsed[1],
+        )
+        self._telemetry(element, envelope, meter, pointer, block)
+        return True
+
+    def _telemetry(
+        self,
+        element: RawElement,
+        profile: dict[str, Any],
+        meter: str,
+        pointer: str,
+        block: Block | None = None,
+    ) -> None:
         for issue in profile_level_issues(profile):
             self._add(pointer, meter, None, issue)
         layout = self.context.resolve(profile)
@@ -183,7 +231,8 @@ class _BulkValidator:
             return
         for issue in layout.issues:
             self._add(pointer, meter, None, issue)
-        block = decode_block(element.index, meter, profile, layout, element.data)
+        if block is None:
+            block = decode_block(element.index, meter, profile, layout, element.data)
         readings = block.rows * len(layout.groups)
         self.report.intervals += block.rows
         self.report.readings += readings
