@@ -175,6 +175,12 @@ def test_a_bad_batch_item_is_named_and_nothing_is_written(
     assert _count(session, AssetEntityRow) == 0
 
 
+def test_a_batch_item_of_an_unknown_class_is_named(session: Session) -> None:
+    batch = [*_batch(), A.NewEntity(entity_class="gizmo", local_id="G-1")]
+    with pytest.raises(UsageError, match="item 6 .*unknown entity class 'gizmo'"):
+        A.create_entities(session, batch, actor="batch")
+
+
 def test_a_batch_duplicate_is_refused(session: Session) -> None:
     batch = _batch()
     with pytest.raises(EntityExists, match="item 6 "):

@@ -203,7 +203,14 @@ def create_entities(session: Session, items: Sequence[NewEntity], *, actor: str)
     Every item is checked before anything is written, so a bad item leaves the session untouched; the
     error names the item by its position in `items`.
     """
-    order = sorted(range(len(items)), key=lambda i: spec_of(items[i].entity_class).level)
+
+    def level(index: int) -> int:
+        try:
+            return spec_of(items[index].entity_class).level
+        except IESError:
+            return -1  # checked first, so the unknown class is reported with its index
+
+    order = sorted(range(len(items)), key=level)
     planned: dict[str, _Planned] = {}
     dids: dict[int, str] = {}
     for index in order:
