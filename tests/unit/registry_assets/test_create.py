@@ -177,7 +177,7 @@ def test_a_bad_batch_item_is_named_and_nothing_is_written(
 
 def test_a_batch_item_of_an_unknown_class_is_named(session: Session) -> None:
     batch = [*_batch(), A.NewEntity(entity_class="gizmo", local_id="G-1")]
-    with pytest.raises(UsageError, match="item 6 .*unknown entity class 'gizmo'"):
+    with pytest.raises(UsageError, match=r"item 6 .*unknown entity class 'gizmo'"):
         A.create_entities(session, batch, actor="batch")
 
 
