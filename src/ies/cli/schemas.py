@@ -53,7 +53,7 @@ def _parse_at(value: str | None) -> dt.datetime | None:
 
 def _is_bulk_meter_data(path: Path, family: str | None, version: str | None, stream: bool) -> bool:
     """A MeterData v0.6 array large enough (or asked) to stream: sniffed from its first bytes, not parsed."""
-    if family not in (None, "MeterData") or version not in (None, "0.6", "v0.6"):
+    if family not in (None, "MeterData") or version not in (None, "0.6", "v0.6") or str(path) == "-":
         return False
     try:
         if not stream and path.stat().st_size <= BULK_THRESHOLD_BYTES:
@@ -142,7 +142,9 @@ def _print_human(status: int, report: dict[str, Any], verbose: bool) -> None:
 
 @handles_errors
 def validate_command(
-    files: list[Path] = typer.Argument(..., help="JSON files to validate.", show_default=False),
+    files: list[Path] = typer.Argument(
+        ..., help="JSON files to validate ('-' reads standard input).", show_default=False
+    ),
     schema: str | None = typer.Option(
         None, "--schema", help="FAMILY@VERSION to validate against (detected from each payload otherwise)."
     ),

@@ -8,6 +8,7 @@ applies everywhere.
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -128,9 +129,10 @@ def require_valid(
 
 
 def load_document(path: Path) -> Any:
-    """Read and parse a JSON file; UsageError when unreadable, InvalidJSON (exit 2) when not JSON."""
+    """Read and parse a JSON file (`-` is standard input); UsageError when unreadable, InvalidJSON (exit 2)
+    when not JSON."""
     try:
-        data = path.read_bytes()
+        data = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
     try:

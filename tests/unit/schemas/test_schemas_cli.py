@@ -158,3 +158,9 @@ def test_large_meter_data_arrays_are_streamed_automatically(
     # a credential is never mistaken for a bulk array, whatever its size
     credential = SCHEMAS / "MeterDataCredential" / "v0.6" / "examples" / "example-interval-profile.json"
     assert "bulk" not in json.loads(_run(app, "validate", "--json", str(credential))[1])
+
+
+def test_standard_input(app: typer.Typer) -> None:
+    result = CliRunner().invoke(app, ["validate", "--json", "-"], input=INVALID.read_bytes())
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["errors"][0]["rule"] == "md.cumulative-decrease"
