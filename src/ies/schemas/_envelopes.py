@@ -14,7 +14,7 @@ from typing import Any
 
 from ies.schemas import rule_ids as R
 from ies.schemas._findings import Finding, json_pointer
-from ies.schemas._md_context import Path, parse_instant
+from ies.schemas._md_context import JsonPath, parse_instant
 from ies.schemas._meterdata import meterdata_findings
 from ies.schemas._request import request_findings
 from ies.schemas._structural import external_findings
@@ -58,7 +58,7 @@ def credential_findings(doc: Any, family: str, at: dt.datetime | None) -> list[F
     return out
 
 
-def _geo_members(node: Any, path: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
+def _geo_members(node: Any, path: JsonPath) -> Iterator[tuple[JsonPath, dict[str, Any]]]:
     if isinstance(node, dict):
         for key, value in node.items():
             if key == "geo" and isinstance(value, dict):
@@ -78,5 +78,5 @@ def geojson_findings(doc: Any) -> list[Finding]:
     return out
 
 
-def pointer(path: Path) -> str:
+def pointer(path: JsonPath) -> str:
     return json_pointer(path)

@@ -15,7 +15,7 @@ from typing import Any
 from ies.schemas._findings import Finding, Severity, json_pointer
 from ies.schemas.codes import ReadingType, ReadingTypeRegistry
 
-Path = tuple[str | int, ...]
+JsonPath = tuple[str | int, ...]
 
 _DURATION = re.compile(r"^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
 
@@ -82,14 +82,14 @@ class Declared:
 @dataclass
 class MeterDataContext:
     registry: ReadingTypeRegistry
-    prefix: Path
+    prefix: JsonPath
     descriptor_sets: dict[str, dict[str, Any]] = field(default_factory=dict)
     has_descriptor_profile: bool = False
     #: meter id → (sanctioned import kW, sanctioned export kW or None), from CUSTOMER profiles.
     sanctioned_kw: dict[str, tuple[float, float | None]] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
 
-    def add(self, path: Path, rule: str, message: str, severity: Severity = "error") -> None:
+    def add(self, path: JsonPath, rule: str, message: str, severity: Severity = "error") -> None:
         self.findings.append(
             Finding(path=json_pointer(self.prefix + path), rule=rule, message=message, severity=severity)
         )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ies.schemas import rule_ids as R
-from ies.schemas._md_context import MeterDataContext, Path, meter_ids, parse_duration, parse_instant
+from ies.schemas._md_context import JsonPath, MeterDataContext, meter_ids, parse_duration, parse_instant
 from ies.schemas.codes import ReadingType
 
 #: Allowed disagreement: rounding of each block (half a Wh at three decimals of kWh) plus the 1 % that a
@@ -85,7 +85,7 @@ def _blocks_of(ctx: MeterDataContext, profile: dict[str, Any], meter: str) -> di
 
 def _days_of(
     ctx: MeterDataContext, profile: dict[str, Any], p_idx: int, meter: str
-) -> list[tuple[Quantity, _Block, Path]]:
+) -> list[tuple[Quantity, _Block, JsonPath]]:
     """Daily usage of cumulative registers (compact DAILY profile, USAGE mode), with the cell's path."""
     period = _mapping(profile.get("intervalPeriod"))
     start, step = parse_instant(period.get("start")), parse_duration(period.get("duration"))
@@ -95,7 +95,7 @@ def _days_of(
     sequences = [s for s in ds.get("compactSequences", []) or [] if isinstance(s, dict)]
     seq = next((s for s in sequences if s.get("name") == profile.get("compactSequenceRef")), None)
     items = [i for i in (seq or {}).get("sequenceItems", []) or [] if isinstance(i, dict)]
-    out: list[tuple[Quantity, _Block, Path]] = []
+    out: list[tuple[Quantity, _Block, JsonPath]] = []
     for i, interval in enumerate(profile.get("intervals", []) or []):
         if not isinstance(interval, dict) or not isinstance(interval.get("id"), int):
             continue
@@ -113,7 +113,7 @@ def _days_of(
 
 def check_reconciliation(ctx: MeterDataContext, profiles: list[Any]) -> None:
     blocks: dict[Quantity, list[_Block]] = defaultdict(list)
-    days: list[tuple[Quantity, _Block, Path]] = []
+    days: list[tuple[Quantity, _Block, JsonPath]] = []
     for p_idx, profile in enumerate(profiles):
         if not isinstance(profile, dict) or len(ids := meter_ids(profile)) != 1:
             continue

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ies.schemas import rule_ids as R
-from ies.schemas._md_context import MeterDataContext, Path, meter_ids, parse_duration, parse_instant
+from ies.schemas._md_context import JsonPath, MeterDataContext, meter_ids, parse_duration, parse_instant
 from ies.schemas._md_values import (
     VALIDATION_STATUSES,
     check_plausible,
@@ -70,7 +70,7 @@ def _columns(ctx: MeterDataContext, profile: dict[str, Any], p_idx: int, p_type:
         return None
     columns: list[Column] = []
     for i, item in enumerate(seq.get("sequenceItems", []) or []):
-        where: Path = (p_idx, "compactSequenceRef")
+        where: JsonPath = (p_idx, "compactSequenceRef")
         rt = item.get("readingType") if isinstance(item, dict) else None
         entry = resolve_for_profile(ctx, rt, p_type, where)
         declared = ctx.declared(ds_ref, entry) if entry else None
@@ -114,7 +114,7 @@ def check_series(ctx: MeterDataContext, profile: dict[str, Any], p_idx: int, p_t
     for i, interval in enumerate(profile.get("intervals", []) or []):
         if not isinstance(interval, dict):
             continue
-        here: Path = (p_idx, "intervals", i)
+        here: JsonPath = (p_idx, "intervals", i)
         int_id = interval.get("id")
         if isinstance(int_id, int):
             if int_id in seen_ids:
@@ -183,7 +183,7 @@ def _report_gaps(ctx: MeterDataContext, p_idx: int, seen_ids: set[int]) -> None:
 
 def _monotonic(
     ctx: MeterDataContext,
-    path: Path,
+    path: JsonPath,
     key: object,
     value: float,
     flags: dict[str, Any] | None,
@@ -201,7 +201,7 @@ def _monotonic(
 def _check_row(
     ctx: MeterDataContext,
     interval: dict[str, Any],
-    here: Path,
+    here: JsonPath,
     columns: list[Column],
     duration: dt.timedelta | None,
     sanctioned: tuple[float, float | None] | None,

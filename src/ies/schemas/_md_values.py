@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 
 from ies.schemas import rule_ids as R
-from ies.schemas._md_context import Declared, MeterDataContext, Path
+from ies.schemas._md_context import Declared, JsonPath, MeterDataContext
 from ies.schemas.codes import DATA_PROFILE_TO_REGISTRY, ReadingType
 
 #: A service connection cannot draw (or inject) more than this multiple of its sanctioned load for a whole
@@ -41,7 +41,7 @@ def is_declared_reset(obj: dict[str, Any] | None) -> bool:
 
 
 def resolve_for_profile(
-    ctx: MeterDataContext, reading_type: object, p_type: str, path: Path
+    ctx: MeterDataContext, reading_type: object, p_type: str, path: JsonPath
 ) -> ReadingType | None:
     """Resolve a reading type and check the profile permits it; report and return None when unresolvable."""
     entry = ctx.registry.resolve(reading_type)
@@ -65,7 +65,7 @@ def resolve_for_profile(
 
 def check_plausible(
     ctx: MeterDataContext,
-    path: Path,
+    path: JsonPath,
     entry: ReadingType,
     value: float,
     *,
@@ -107,7 +107,7 @@ def check_plausible(
             )
 
 
-def check_quality(ctx: MeterDataContext, path: Path, obj: dict[str, Any]) -> None:
+def check_quality(ctx: MeterDataContext, path: JsonPath, obj: dict[str, Any]) -> None:
     """A substituted value (ESTIMATED/MANUAL) names its method; an ESTIMATED source is flagged ESTIMATED."""
     status = obj.get("validationStatus")
     if status is None:
@@ -129,7 +129,7 @@ def check_quality(ctx: MeterDataContext, path: Path, obj: dict[str, Any]) -> Non
 def check_reading(
     ctx: MeterDataContext,
     reading: dict[str, Any],
-    path: Path,
+    path: JsonPath,
     p_type: str,
     ds_ref: str | None,
     *,

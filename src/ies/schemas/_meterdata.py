@@ -12,7 +12,7 @@ from typing import Any
 
 from ies.schemas import rule_ids as R
 from ies.schemas._findings import Finding, Severity
-from ies.schemas._md_context import MeterDataContext, Path, meter_ids, parse_duration, parse_instant
+from ies.schemas._md_context import JsonPath, MeterDataContext, meter_ids, parse_duration, parse_instant
 from ies.schemas._md_events import check_events
 from ies.schemas._md_reconcile import check_reconciliation
 from ies.schemas._md_series import check_series
@@ -58,7 +58,7 @@ def _check_descriptors(ctx: MeterDataContext, profiles: list[Any]) -> None:
             for d_idx, desc in enumerate((ds or {}).get("payloadDescriptors", []) or []):
                 if not isinstance(desc, dict):
                     continue
-                path: Path = (p_idx, "payloadDescriptorSets", s_idx, "payloadDescriptors", d_idx)
+                path: JsonPath = (p_idx, "payloadDescriptorSets", s_idx, "payloadDescriptors", d_idx)
                 rt = desc.get("readingType")
                 entry = ctx.registry.resolve(rt)
                 if entry is None:
@@ -119,7 +119,7 @@ def _check_profile(ctx: MeterDataContext, profile: dict[str, Any], p_idx: int) -
     duration = parse_duration(period.get("duration"))
     for r_idx, reading in enumerate(profile.get("readings", []) or []):
         if isinstance(reading, dict):
-            path: Path = (p_idx, "readings", r_idx)
+            path: JsonPath = (p_idx, "readings", r_idx)
             check_reading(ctx, reading, path, p_type, ds_name, duration=duration, sanctioned=sanctioned)
     for b_idx, bucket in enumerate(profile.get("touBuckets", []) or []):
         for r_idx, reading in enumerate((bucket or {}).get("readings", []) or []):
@@ -130,7 +130,7 @@ def _check_profile(ctx: MeterDataContext, profile: dict[str, Any], p_idx: int) -
 
 def _check_continuity(ctx: MeterDataContext, profiles: list[Any]) -> None:
     """Across MONTHLY profiles of one meter, a register never opens below where it last closed."""
-    series: dict[tuple[str, str], list[tuple[Any, Path, dict[str, Any]]]] = {}
+    series: dict[tuple[str, str], list[tuple[Any, JsonPath, dict[str, Any]]]] = {}
     for p_idx, profile in enumerate(profiles):
         if not isinstance(profile, dict) or profile.get("profileType") != "MONTHLY":
             continue
@@ -162,7 +162,7 @@ def _check_continuity(ctx: MeterDataContext, profiles: list[Any]) -> None:
 
 
 def meterdata_findings(
-    doc: Any, prefix: Path = (), registry: ReadingTypeRegistry | None = None
+    doc: Any, prefix: JsonPath = (), registry: ReadingTypeRegistry | None = None
 ) -> list[Finding]:
     """Semantic findings of a MeterData payload (one profile or an array of profiles)."""
     profiles = doc if isinstance(doc, list) else [doc]
@@ -190,5 +190,5 @@ def meterdata_findings(
 class _SingleProfileContext(MeterDataContext):
     """Context for a payload that is one profile object: strip the leading profile index from paths."""
 
-    def add(self, path: Path, rule: str, message: str, severity: Severity = "error") -> None:
+    def add(self, path: JsonPath, rule: str, message: str, severity: Severity = "error") -> None:
         super().add(path[1:] if path and path[0] == 0 else path, rule, message, severity)

@@ -15,7 +15,7 @@ from typing import Any
 from ies.schemas import rule_ids as R
 from ies.schemas._catalogue import DATA_ROOT, PUBLIC_BASE, RAW_BASE, load_json
 from ies.schemas._findings import Finding, Severity, json_pointer
-from ies.schemas._md_context import Path, parse_instant, period_end
+from ies.schemas._md_context import JsonPath, parse_instant, period_end
 from ies.schemas.codes import REQUEST_PROFILE_TO_REGISTRY, ReadingTypeRegistry, reading_types
 
 
@@ -30,7 +30,7 @@ def resolve_bundled(url: str) -> Any | None:
 
 
 class _Pass:
-    def __init__(self, registry: ReadingTypeRegistry, prefix: Path, at: dt.datetime | None):
+    def __init__(self, registry: ReadingTypeRegistry, prefix: JsonPath, at: dt.datetime | None):
         self.registry = registry
         self.prefix = prefix
         self.at = at
@@ -39,11 +39,11 @@ class _Pass:
         #: URI, and the live document may differ.
         self.severity: Severity = "error"
 
-    def add(self, path: Path, rule: str, message: str) -> None:
+    def add(self, path: JsonPath, rule: str, message: str) -> None:
         self.findings.append(Finding(json_pointer(self.prefix + path), rule, message, self.severity))
 
     def authorisation(
-        self, auth: dict[str, Any], path: Path, window: tuple[dt.datetime, dt.datetime] | None
+        self, auth: dict[str, Any], path: JsonPath, window: tuple[dt.datetime, dt.datetime] | None
     ) -> None:
         start, until = parse_instant(auth.get("validFrom")), parse_instant(auth.get("validUntil"))
         if start is not None and until is not None and until <= start:
@@ -73,7 +73,7 @@ class _Pass:
                 f"validity {auth.get('validFrom')} – {auth.get('validUntil')}",
             )
 
-    def capabilities(self, caps: dict[str, Any], path: Path) -> None:
+    def capabilities(self, caps: dict[str, Any], path: JsonPath) -> None:
         for p_idx, profile in enumerate(caps.get("profiles", []) or []):
             if not isinstance(profile, dict):
                 continue
@@ -119,7 +119,7 @@ class _Pass:
         return out
 
     def within(
-        self, requested: dict[str, Any], granted: set[tuple[str, str, str | None]], path: Path
+        self, requested: dict[str, Any], granted: set[tuple[str, str, str | None]], path: JsonPath
     ) -> None:
         for p_idx, profile in enumerate(requested.get("profiles", []) or []):
             for r_idx, reading in enumerate((profile or {}).get("readings", []) or []):
@@ -141,7 +141,11 @@ class _Pass:
 
 
 def request_findings(
-    doc: Any, prefix: Path = (), *, at: dt.datetime | None = None, registry: ReadingTypeRegistry | None = None
+    doc: Any,
+    prefix: JsonPath = (),
+    *,
+    at: dt.datetime | None = None,
+    registry: ReadingTypeRegistry | None = None,
 ) -> list[Finding]:
     """Semantic findings of a MeterDataRequest v0.6 document (Request, Authorisation or Capabilities)."""
     run = _Pass(registry or reading_types(), prefix, at)
@@ -162,7 +166,7 @@ def request_findings(
     auth = doc.get("authorisation")
     resolved = resolve_bundled(auth) if isinstance(auth, str) else auth
     if isinstance(resolved, dict):
-        auth_path: Path = ("authorisation",)
+        auth_path: JsonPath = ("authorisation",)
         run.severity = "warning" if isinstance(auth, str) else "error"
         run.authorisation(resolved, auth_path, window)
         if isinstance(auth, dict) and isinstance(auth.get("capabilities"), dict):
