@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from sqlalchemy import Engine
 
 from ies.registry import assets as A
@@ -16,16 +16,25 @@ from ies.registry.assets.http import router
 
 from ._network import T0, Net
 
+TOKEN = "operator-secret"
+OPERATOR = {"Authorization": f"Bearer {TOKEN}"}
 
-def _app(engine: Engine | None) -> FastAPI:
+
+def _app(engine: Engine | None, token: str | None = TOKEN) -> FastAPI:
     app = FastAPI()
     app.include_router(router)
     if engine is not None:
         app.state.engine = engine
+    if token is not None:
+        app.state.assets_write_token = token
     return app
 
 
-def call(app: FastAPI, method: str, path: str, **kwargs: Any) -> httpx.Response:
+def call(app: FastAPI, method: str, path: str, *, operator: bool = True, **kwargs: Any) -> httpx.Response:
+    """One request; writes carry the operator token unless `operator=False`."""
+    if operator:
+        kwargs["headers"] = {**OPERATOR, **kwargs.get("headers", {})}
+
     async def go() -> httpx.Response:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://registry.test") as client:
@@ -71,7 +80,7 @@ def test_create_patch_and_history(app: FastAPI, net: Net) -> None:
     assert r.status_code == 409 and r.json()["error"]["code"] == "ASSET_VERSION_MISMATCH"
     versions = call(app, "GET", url(did, "/history")).json()["versions"]
     assert [(v["version"], v["changed_by"], v["change"]) for v in versions] == [
-        (1, "field-app", "CREATE"), (2, "api", "UPDATE"),
+        (1, "field-app", "CREATE"), (2, "operator", "UPDATE"),
     ]  # fmt: skip
     assert versions[1]["diff"] == {"status": {"old": "ACTIVE", "new": "SUSPENDED"}}
     assert versions[1]["reason"] == "tamper alarm"
@@ -162,3 +171,36 @@ def test_errors_are_json_with_a_stable_code(app: FastAPI) -> None:
 def test_an_app_without_a_database_answers_500_json() -> None:
     r = call(_app(None), "GET", "/assets/did:web:x.example")
     assert r.status_code == 500 and r.json()["error"]["code"] == "INTERNAL"
+
+
+def test_writes_fail_closed_without_operator_credentials(engine: Engine, net: Net) -> None:
+    body = {
+        "entity_class": "consumer",
+        "local_id": "C-9",
+        "parent": net.sp,
+        "attributes": {"category": "PUBLIC"},
+    }
+    app = _app(engine)
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {TOKEN}"}):
+        r = call(app, "POST", "/assets", operator=False, json=body, headers=headers)
+        assert r.status_code == 403 and r.json()["error"]["code"] == "ASSET_WRITE_NOT_AUTHORISED"
+    assert call(app, "PATCH", url(net.meter), operator=False, json={"status": "SUSPENDED"}).status_code == 403
+    r = call(app, "POST", "/assets/import", operator=False, content=b"class,id\n")
+    assert r.status_code == 403
+    assert call(app, "GET", url(net.meter), operator=False).status_code == 200  # reads stay open
+    no_token = _app(engine, token=None)
+    r = call(no_token, "POST", "/assets", json=body)  # a token sent to a node that has none
+    assert r.status_code == 403 and "no operator token configured" in r.json()["error"]["message"]
+    assert call(app, "GET", url(net.sp.replace("SP-1", "C-9"))).status_code == 404
+
+
+def test_an_actor_set_by_the_apps_authentication_is_trusted_and_recorded(engine: Engine, net: Net) -> None:
+    app = _app(engine, token=None)
+
+    @app.middleware("http")
+    async def authenticate(request: Request, call_next: Any) -> Any:
+        request.state.actor = "subscriber:bpp.example"
+        return await call_next(request)
+
+    r = call(app, "PATCH", url(net.meter), operator=False, json={"attributes": {"make": "Genus"}})
+    assert r.status_code == 200 and r.json()["updated_by"] == "subscriber:bpp.example"

@@ -16,7 +16,7 @@ ConflictError (409, exit 1)
 
 from __future__ import annotations
 
-from ies.errors import ConflictError, NotFoundError, UsageError
+from ies.errors import ConflictError, NotFoundError, UnauthorizedAction, UsageError
 
 __all__ = [
     "ConcurrentChange",
@@ -27,6 +27,7 @@ __all__ = [
     "ParentNotFound",
     "TransitionNotAllowed",
     "VersionMismatch",
+    "WriteNotAuthorised",
     "WrongParent",
 ]
 
@@ -65,3 +66,7 @@ class VersionMismatch(ConflictError):
 
 class ConcurrentChange(ConflictError):
     code = "ASSET_CONCURRENT_CHANGE"
+
+
+class WriteNotAuthorised(UnauthorizedAction):
+    code = "ASSET_WRITE_NOT_AUTHORISED"

@@ -9,13 +9,18 @@ Errors never leave as tracebacks or FastAPI's 422: every `IESError` becomes its 
 400 `USAGE` error in the same shape. This is done by the route class, because exception handlers belong
 to the app, which this module does not own.
 
-Entity ids are DIDs; in a URL they are percent-encoded like any path segment (`%` becomes `%25`). The
-actor recorded in the history is `request.state.actor` when the app's authentication sets it, else the
-`X-IES-Actor` header, else `api`.
+Entity ids are DIDs; in a URL they are percent-encoded like any path segment (`%` becomes `%25`).
+
+Writes fail closed. A POST or PATCH is accepted only when the app's own authentication has set
+`request.state.actor` (recorded as the author), or when the app holds an operator token in
+`app.state.assets_write_token` and the request carries `Authorization: Bearer <token>` (the author is
+then the `X-IES-Actor` header, else `operator`). Otherwise it gets 403 ASSET_WRITE_NOT_AUTHORISED. Reads
+are open.
 """
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -33,6 +38,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ies.errors import ConflictError, IESError, InternalError, UsageError, to_http
 from ies.registry.assets import changes, create, csv_import, queries
+from ies.registry.assets.errors import WriteNotAuthorised
 from ies.registry.assets.records import Entity, TreeNode, Version
 from ies.registry.assets.structure import Status, describe_structure, parse_entity_class, parse_status
 
@@ -90,7 +96,19 @@ def _session(request: Request) -> Iterator[Session]:
 
 
 def _actor(request: Request) -> str:
-    return str(getattr(request.state, "actor", None) or request.headers.get("x-ies-actor") or "api")
+    """Who is writing, or WriteNotAuthorised: an authenticated actor, or a holder of the operator token."""
+    authenticated = getattr(request.state, "actor", None)
+    if authenticated:
+        return str(authenticated)
+    token = getattr(request.app.state, "assets_write_token", None)
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if token and scheme.lower() == "bearer" and hmac.compare_digest(given.encode(), str(token).encode()):
+        return request.headers.get("x-ies-actor", "").strip() or "operator"
+    raise WriteNotAuthorised(
+        "writing to the asset registry needs the operator token (Authorization: Bearer …)"
+        if token
+        else "this node accepts no writes to the asset registry over HTTP (no operator token configured)"
+    )
 
 
 def _as_of(value: str | None) -> datetime | None:
@@ -169,6 +187,7 @@ def create_batch(batch: Batch, request: Request) -> dict[str, list[str]]:
 
 @router.post("/import", summary="Bulk import a CSV (text/csv body); bad rows are reported, good rows kept")
 async def import_entities(request: Request, discom: str | None = None) -> csv_import.ImportReport:
+    actor = _actor(request)  # before reading the body: an unauthorised upload is refused at once
     raw = bytearray()
     async for chunk in request.stream():
         raw.extend(chunk)
@@ -178,7 +197,6 @@ async def import_entities(request: Request, discom: str | None = None) -> csv_im
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise UsageError(f"CSV is not UTF-8: {exc}") from None
-    actor = _actor(request)
 
     def run() -> csv_import.ImportReport:
         with _session(request) as session:
