@@ -68,7 +68,9 @@ class IssuedCredentialRow(Base):
     __tablename__ = "vc_issued_credentials"
 
     credential_id: Mapped[str] = mapped_column(String(255), primary_key=True, comment="urn:uuid:…")
-    credential_type: Mapped[str] = mapped_column(String(64), nullable=False, comment="e.g. ElectricityCredential")
+    credential_type: Mapped[str] = mapped_column(
+        String(64), nullable=False, comment="e.g. ElectricityCredential"
+    )
     proof_format: Mapped[str] = mapped_column(String(32), nullable=False)
     holder_binding: Mapped[str] = mapped_column(
         String(16), nullable=False, comment="did-key | otp | digilocker | none"
@@ -89,7 +91,7 @@ class DediRecordRow(Base):
 
     __tablename__ = "vc_dedi_records"
 
-    registry: Mapped[str] = mapped_column(
+    registry_name: Mapped[str] = mapped_column(
         String(64), primary_key=True, comment="vc-revocation-registry | vc-suspension-registry"
     )
     record_hash: Mapped[str] = mapped_column(String(64), primary_key=True, comment="revocation hash, hex")

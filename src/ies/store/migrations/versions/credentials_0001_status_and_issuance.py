@@ -62,11 +62,11 @@ def upgrade() -> None:
     )
     op.create_table(
         "vc_dedi_records",
-        sa.Column("registry", sa.String(64), nullable=False),
+        sa.Column("registry_name", sa.String(64), nullable=False),
         sa.Column("record_hash", sa.String(64), nullable=False),
         sa.Column("credential_id", sa.String(255), nullable=False),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("registry", "record_hash", name="pk_vc_dedi_records"),
+        sa.PrimaryKeyConstraint("registry_name", "record_hash", name="pk_vc_dedi_records"),
     )
     op.create_table(
         "vc_holder_nonces",
