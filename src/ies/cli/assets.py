@@ -1,4 +1,4 @@
-"""`ies assets import|show|tree|history|structure`: the asset and entity registry from the command line.
+"""`ies assets import|export|show|tree|history|structure`: the asset registry from the command line.
 
 The database is `--db URL`, else `$IES_DATABASE_URL`, else `sqlite:///./.ies/node.db` (the node's own
 file). Every command has `--json` for scripts.
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -79,7 +80,10 @@ def _default_actor() -> str:
 @assets_app.command("import")
 @handles_errors
 def import_command(
-    csv_file: Path = typer.Argument(..., help="CSV file: class,id,parent,status,discom,<attributes>…"),
+    csv_file: Path | None = typer.Argument(
+        None, help="CSV file: class,id,parent,status,discom,<attributes>…"
+    ),
+    sample: bool = typer.Option(False, "--sample", help="Import the sample network shipped with ies."),
     db: str | None = DbOption,
     discom: str | None = typer.Option(
         None, "--discom", help="DISCOM host for rows with a blank discom cell."
@@ -88,8 +92,11 @@ def import_command(
     as_json: bool = JsonOption,
 ) -> None:
     """Import entities from a CSV; bad rows are reported and skipped, good rows kept (one transaction)."""
-    from ies.registry.assets.csv_import import import_csv_file
+    from ies.registry.assets.csv_import import import_csv_file, sample_csv_path
 
+    if (csv_file is None) == (not sample):
+        raise UsageError("give either a CSV file or --sample")
+    csv_file = csv_file or sample_csv_path()
     with _session(db, create=True) as session:
         report = import_csv_file(session, csv_file, actor=actor or _default_actor(), default_discom=discom)
     if as_json:
@@ -109,6 +116,31 @@ def import_command(
             console.print(table)
     if report.errors:
         raise typer.Exit(1)
+
+
+@assets_app.command("export")
+@handles_errors
+def export_command(
+    db: str | None = DbOption,
+    discom: str | None = typer.Option(None, "--discom", help="Only this DISCOM's entities."),
+    as_of: str | None = AsOfOption,
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file [default: stdout]."),
+) -> None:
+    """Write every entity as CSV in the import format (now or as of a time)."""
+    from ies.registry.assets import queries
+    from ies.registry.assets.csv_export import export_csv
+
+    when = queries.parse_time(as_of) if as_of else None
+    with _session(db, create=False) as session:
+        text = export_csv(session, discom=discom, as_of=when)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc}") from None
+    console.print(f"wrote {text.count(chr(10)) - 1} entities to {output}", highlight=False)
 
 
 @assets_app.command("show")

@@ -137,3 +137,19 @@ def test_structure_lists_the_csv_columns() -> None:
     dt = next(c for c in json.loads(out)["classes"] if c["class"] == "dt")
     assert dt["parent_class"] == "feeder"
     assert any(a["name"] == "rated_kva" and a["required"] for a in dt["attributes"])
+
+
+def test_sample_import_and_export_round_trip(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'a.db'}"
+    code, out, _ = ies("assets", "import", "--sample", "--db", db)
+    assert code == 0 and "37 created" in out
+    code, out, _ = ies("assets", "export", "--db", db, "-o", str(tmp_path / "out.csv"))
+    assert code == 0 and "wrote 37 entities" in out
+    copy = f"sqlite:///{tmp_path / 'b.db'}"
+    code, out, _ = ies("assets", "import", str(tmp_path / "out.csv"), "--db", copy)
+    assert code == 0 and "37 created" in out
+    code, first, _ = ies("assets", "export", "--db", db)
+    code2, second, _ = ies("assets", "export", "--db", copy)
+    assert code == code2 == 0 and first == second and first.count("\n") == 38
+    code, _, err = ies("assets", "import", "--sample", str(tmp_path / "out.csv"), "--db", db)
+    assert code == 2 and "either a CSV file or --sample" in err

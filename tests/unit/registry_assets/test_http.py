@@ -122,6 +122,15 @@ def test_hierarchy_endpoints(app: FastAPI, net: Net) -> None:
     assert call(app, "GET", url(net.sp, "/children"), params={"as_of": T0.isoformat()}).status_code == 200
 
 
+def test_export_endpoint_serves_import_format_csv(app: FastAPI, net: Net) -> None:
+    r = call(app, "GET", "/assets/export.csv", params={"discom": "discom.example"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    lines = r.text.splitlines()
+    assert lines[0].startswith("class,id,parent,status,discom,") and len(lines) == 10
+    r = call(app, "GET", "/assets/export.csv", params={"as_of": "2025-01-01T00:00:00Z"})
+    assert r.text.splitlines()[1:] == []
+
+
 def test_structure_endpoint_lists_every_class(app: FastAPI) -> None:
     classes = call(app, "GET", "/assets/structure").json()["classes"]
     assert [c["class"] for c in classes] == [c.value for c in A.EntityClass]

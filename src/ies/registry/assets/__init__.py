@@ -10,6 +10,7 @@ Public API (the HTTP router lives in `ies.registry.assets.http`, the CLI in `ies
     get_entity / children / descendants / ancestors (…, as_of=T)            reads, now or as of T
     history(session, DID)                                                     every version with diffs
     import_csv(session, text, actor=…) -> ImportReport                        bulk, per-row errors
+    export_csv(session, discom=…, as_of=T) -> str                             the same format back out
 
 Functions take a SQLAlchemy Session and leave the commit to the caller.
 """
@@ -29,6 +30,7 @@ from ies.registry.assets.create import (
     create_substation,
     create_transformer,
 )
+from ies.registry.assets.csv_export import export_csv
 from ies.registry.assets.csv_import import (
     ImportReport,
     RowError,
@@ -75,6 +77,7 @@ __all__ = [
     "create_transformer",
     "descendants",
     "describe_structure",
+    "export_csv",
     "find_entities",
     "get_entity",
     "history",

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from ies.errors import ConflictError, IESError, InternalError, UsageError, to_http
-from ies.registry.assets import changes, create, csv_import, queries
+from ies.registry.assets import changes, create, csv_export, csv_import, queries
 from ies.registry.assets.errors import WriteNotAuthorised
 from ies.registry.assets.records import Entity, TreeNode, Version
 from ies.registry.assets.structure import Status, describe_structure, parse_entity_class, parse_status
@@ -203,6 +203,13 @@ async def import_entities(request: Request, discom: str | None = None) -> csv_im
             return csv_import.import_csv(session, text, actor=actor, default_discom=discom, source="upload")
 
     return await run_in_threadpool(run)
+
+
+@router.get("/export.csv", summary="Every entity (of one DISCOM) as import-format CSV, now or as of a time")
+def export_entities(request: Request, discom: str | None = None, as_of: str | None = AsOf) -> Response:
+    with _session(request) as session:
+        text = csv_export.export_csv(session, discom=discom, as_of=_as_of(as_of))
+    return Response(content=text, media_type="text/csv; charset=utf-8")
 
 
 @router.get("/{entity_id}", summary="One entity, now or as of a time")
