@@ -13,8 +13,9 @@ to a verdict (imports done before the clock starts), and reports time and peak r
                 `--naive-limit` readings because it holds the whole document in memory;
 - `ijson`     : `ijson.items` (yajl2_c backend) streaming every profile, no checks — why we do not stream
                 with ijson; skipped above `--naive-limit`;
-- `upstream`  : the upstream reference validator run as `python PATH FILE`, when `--upstream` names it
-                (never vendored).
+- `upstream`  : the upstream reference validator (`schemas/MeterData/v0.6/validation/validator.py` of an
+                ies-accelerator checkout, never vendored) run as `python PATH FILE` when `--upstream` names
+                it; it loads the whole file, so it is skipped above `--naive-limit` too.
 
 Throughput is readings per CPU-second of the child (user + system time, so a busy machine does not
 distort the per-core figure; wall time is printed too) and its ratio to `ies` measured in the same run;
@@ -153,7 +154,7 @@ def main() -> None:
         contenders = ["ies", "read"]
         if readings <= args.naive_limit:
             contenders += ["json+loop", "ijson"]
-        if args.upstream:
+        if args.upstream and readings <= args.naive_limit:
             contenders.append("upstream")
         results = {mode: _run(mode, path, args.upstream) for mode in contenders}
         ies_rate = readings / results["ies"]["cpu"]

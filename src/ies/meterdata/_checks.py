@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ies.meterdata._decode import Block
+from ies.meterdata._layout import ReadingGroup
 from ies.schemas import rule_ids as R
 
 __all__ = ["MD_INTERVAL_MISSING", "BatchResult", "Limits", "RawFinding", "check_batch"]
@@ -148,93 +149,136 @@ def _gaps(accepted: np.ndarray, stray: np.ndarray, result: BatchResult) -> None:
 
 
 def _value_rules(blocks: Sequence[Block], limits: Sequence[Limits], result: BatchResult) -> None:
-    """Register and value rules over every reading group of every block, as one concatenated series.
+    """Register and value rules over every reading group of every block.
 
-    Blocks sharing a layout (the usual case: thousands of meters, a handful of descriptor sets) are stacked
-    first, so the number of numpy calls grows with the number of layouts, not of meters.
+    Blocks sharing a layout (the usual case: thousands of meters, a handful of descriptor sets) are stacked,
+    so the number of numpy calls grows with the number of layouts and reading groups, not of meters; each
+    group runs only the rules that apply to it (registers, cumulative reading, interval energy).
     """
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("seg", "grp", "row", "id", "v", "o", "c", "reset")}
-    flags: dict[str, list[np.ndarray]] = {k: [] for k in ("delta", "cum_reading", "limit")}
     by_layout: dict[int, list[int]] = {}
     for b_index, block in enumerate(blocks):
         if block.layout.groups and block.rows:
             by_layout.setdefault(id(block.layout), []).append(b_index)
     for members in by_layout.values():
-        layout = blocks[members[0]].layout
         kept = [np.flatnonzero(result.accepted[b]) for b in members]
         counts = np.fromiter((len(k) for k in kept), dtype=np.int64, count=len(kept))
-        n = int(counts.sum())
-        if n == 0:
+        if counts.sum() == 0:
             continue
-        stacked = np.concatenate([blocks[b].values[k] for b, k in zip(members, kept, strict=True)])
-        seg = np.repeat(np.asarray(members, dtype=np.int64), counts)
-        rows = np.concatenate(kept)
-        ids = np.concatenate([blocks[b].ids[k] for b, k in zip(members, kept, strict=True)])
-        reset = np.zeros(n, dtype=bool)
-        offsets = np.concatenate(([0], np.cumsum(counts)[:-1]))
-        for b, k, offset in zip(members, kept, offsets.tolist(), strict=True):
-            if blocks[b].resets:
-                reset[offset + np.flatnonzero(np.isin(k, np.fromiter(blocks[b].resets, dtype=np.int64)))] = (
-                    True
+        stack = _Stack(
+            values=np.concatenate([blocks[b].values[k] for b, k in zip(members, kept, strict=True)]),
+            seg=np.repeat(np.asarray(members, dtype=np.int64), counts),
+            rows=np.concatenate(kept),
+            ids=np.concatenate([blocks[b].ids[k] for b, k in zip(members, kept, strict=True)]),
+        )
+        stack.link(blocks, members, kept, counts)
+        for g_index, group in enumerate(blocks[members[0]].layout.groups):
+            per_block = [_limit(group.info, limits[b], _hours(blocks[b]), True) for b in members]
+            limit = np.repeat(np.asarray(per_block, dtype=np.float64), counts)
+            for mask, rule, template in _group_rules(group, stack, limit):
+                _report(blocks, result, stack, g_index, group, mask, rule, template, limit)
+
+
+@dataclass
+class _Stack:
+    """Accepted rows of all blocks of one layout, in block then id order."""
+
+    values: np.ndarray
+    seg: np.ndarray
+    rows: np.ndarray
+    ids: np.ndarray
+    same: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
+    consecutive: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
+
+    def link(
+        self, blocks: Sequence[Block], members: list[int], kept: list[np.ndarray], counts: np.ndarray
+    ) -> None:
+        """`same`: row continues the previous row's register run; `consecutive`: and its id follows on."""
+        self.same = np.concatenate(([False], self.seg[1:] == self.seg[:-1]))
+        self.consecutive = self.same & np.concatenate(([False], np.diff(self.ids) == 1))
+        offsets = np.concatenate(([0], np.cumsum(counts)[:-1])).tolist()
+        for b, k, offset in zip(members, kept, offsets, strict=True):
+            if blocks[b].resets:  # a declared reset or meter change starts a new register run
+                where = np.flatnonzero(np.isin(k, np.fromiter(blocks[b].resets, dtype=np.int64)))
+                self.same[offset + where] = False
+
+    def column(self, index: int | None, multiplier: float) -> np.ndarray | None:
+        if index is None:
+            return None
+        column = self.values[:, index]
+        return column * multiplier if multiplier != 1 else column
+
+
+def _shift(x: np.ndarray) -> np.ndarray:
+    return np.concatenate(([np.nan], x[:-1]))
+
+
+def _group_rules(group: ReadingGroup, stack: _Stack, limit: np.ndarray) -> list[tuple[np.ndarray, str, str]]:
+    info = group.info
+    v = stack.column(group.value, group.multiplier)
+    o = stack.column(group.opening, group.multiplier)
+    c = stack.column(group.closing, group.multiplier)
+    rules: list[tuple[np.ndarray, str, str]] = []
+    if o is not None and c is not None:
+        tol = ABS_TOLERANCE + REL_TOLERANCE * np.abs(c)
+        prev_c = _shift(c)
+        if v is not None:
+            rules.append(
+                (
+                    np.abs(v - (c - o)) > tol,
+                    R.MD_USAGE_MATH,
+                    "value {v} ≠ closingValue {c} − openingValue {o}",
                 )
-        nan = np.full(n, np.nan)
-        for g_index, group in enumerate(layout.groups):
-            info = group.info
-            parts["seg"].append(seg)
-            parts["grp"].append(np.full(n, g_index, dtype=np.int64))
-            parts["row"].append(rows)
-            parts["id"].append(ids)
-            parts["reset"].append(reset)
-            for name, col in (("v", group.value), ("o", group.opening), ("c", group.closing)):
-                parts[name].append(stacked[:, col] * group.multiplier if col is not None else nan)
-            is_delta = bool(info and info.is_delta and group.value is not None)
-            flags["delta"].append(np.full(n, is_delta))
-            cum_reading = bool(info and info.is_cumulative and group.mode == "READING")
-            flags["cum_reading"].append(np.full(n, cum_reading))
-            per_block = [_limit(info, limits[b], _hours(blocks[b]), is_delta) for b in members]
-            flags["limit"].append(np.repeat(np.asarray(per_block, dtype=np.float64), counts))
-    if not parts["seg"]:
-        return
-    cat = {k: np.concatenate(v) for k, v in parts.items()}
-    fl = {k: np.concatenate(v) for k, v in flags.items()}
-    series = cat["seg"] * 1024 + cat["grp"]
-    same = np.concatenate(([False], series[1:] == series[:-1]))
-    v, o, c = cat["v"], cat["o"], cat["c"]
-    tol = ABS_TOLERANCE + REL_TOLERANCE * np.nan_to_num(np.abs(c))
-    prev_c = np.concatenate(([np.nan], c[:-1]))
-    prev_v = np.concatenate(([np.nan], v[:-1]))
-    consecutive = same & (np.concatenate(([0], np.diff(cat["id"]))) == 1)
-    same = same & ~cat["reset"]  # a declared reset or meter change starts a new register run
-    rules: list[tuple[np.ndarray, str, str]] = [
-        (np.abs(v - (c - o)) > tol, R.MD_USAGE_MATH, "value {v} ≠ closingValue {c} − openingValue {o}"),
-        (
-            same & (o < prev_c - tol),
-            R.MD_CUMULATIVE_DECREASE,
-            "openingValue {o} is below the previous closing",
-        ),
-        (
-            consecutive & (o > prev_c + tol),
-            R.MD_USAGE_MATH,
-            "openingValue {o} ≠ previous closingValue: interval values do not add up to the register",
-        ),
-        ((o < 0) | (c < 0), R.MD_CUMULATIVE_NEGATIVE, "cumulative register negative ({o} → {c})"),
-        (fl["cum_reading"] & same & (v < prev_v - tol), R.MD_CUMULATIVE_DECREASE, "register {v} decreased"),
-        (fl["cum_reading"] & (v < 0), R.MD_CUMULATIVE_NEGATIVE, "cumulative register {v} is negative"),
-        (fl["delta"] & (v < -tol), R.MD_VALUE_IMPLAUSIBLE, "interval energy {v} is negative"),
-        (fl["delta"] & (v > fl["limit"]), R.MD_VALUE_IMPLAUSIBLE, "interval energy {v} exceeds {limit}"),
-    ]
-    for mask, rule, template in rules:
-        for i in np.flatnonzero(mask).tolist():
-            b, g, row = int(cat["seg"][i]), int(cat["grp"][i]), int(cat["row"][i])
-            group = blocks[b].layout.groups[g]
-            text = f"{group.reading_type}: " + template.format(
-                v=_fmt(v[i]), o=_fmt(o[i]), c=_fmt(c[i]), limit=_fmt(fl["limit"][i])
             )
-            column = group.value if group.value is not None else group.opening
-            result.findings.append(
-                RawFinding(b, row, int(cat["id"][i]), rule, text, f"/intervals/{row}/payloads/{column}")
-            )
-            result.rejected[b][row, g] = True
+        rules += [
+            (
+                stack.same & (o < prev_c - tol),
+                R.MD_CUMULATIVE_DECREASE,
+                "openingValue {o} is below the previous closing",
+            ),
+            (
+                stack.consecutive & (o > prev_c + tol),
+                R.MD_USAGE_MATH,
+                "openingValue {o} ≠ previous closingValue: interval values do not add up to the register",
+            ),
+            ((o < 0) | (c < 0), R.MD_CUMULATIVE_NEGATIVE, "cumulative register negative ({o} → {c})"),
+        ]
+    if v is not None and info is not None and info.is_cumulative and group.mode == "READING":
+        tol = ABS_TOLERANCE + REL_TOLERANCE * np.abs(v)
+        rules += [
+            (stack.same & (v < _shift(v) - tol), R.MD_CUMULATIVE_DECREASE, "register {v} decreased"),
+            (v < 0, R.MD_CUMULATIVE_NEGATIVE, "cumulative register {v} is negative"),
+        ]
+    if v is not None and info is not None and info.is_delta:
+        rules += [
+            (v < -ABS_TOLERANCE, R.MD_VALUE_IMPLAUSIBLE, "interval energy {v} is negative"),
+            (v > limit, R.MD_VALUE_IMPLAUSIBLE, "interval energy {v} exceeds {limit}"),
+        ]
+    return rules
+
+
+def _report(
+    blocks: Sequence[Block],
+    result: BatchResult,
+    stack: _Stack,
+    g_index: int,
+    group: ReadingGroup,
+    mask: np.ndarray,
+    rule: str,
+    template: str,
+    limit: np.ndarray,
+) -> None:
+    for i in np.flatnonzero(mask).tolist():
+        b, row = int(stack.seg[i]), int(stack.rows[i])
+        cells = {
+            name: _fmt(stack.values[i, col] * group.multiplier) if col is not None else "missing"
+            for name, col in (("v", group.value), ("o", group.opening), ("c", group.closing))
+        }
+        text = f"{group.reading_type}: " + template.format(limit=_fmt(limit[i]), **cells)
+        column = group.value if group.value is not None else group.opening
+        result.findings.append(
+            RawFinding(b, row, int(stack.ids[i]), rule, text, f"/intervals/{row}/payloads/{column}")
+        )
+        result.rejected[b][row, g_index] = True
 
 
 def _hours(block: Block) -> float | None:
