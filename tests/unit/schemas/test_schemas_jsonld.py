@@ -3,6 +3,7 @@ and reports terms that drop out of expansion."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 from pathlib import Path
@@ -127,8 +128,6 @@ def test_context_drift_flags_a_term_unknown_to_schema_and_vocabulary() -> None:
 def test_the_bundled_vc_v2_base_context_is_pinned() -> None:
     """VC 2.0 says implementations MUST treat the base context as already retrieved; we ship it, and this
     pin (of the copy from w3c/vc-data-model 979c4af) fails on any change to it."""
-    import hashlib
-
     body = bundled_contexts()["https://www.w3.org/ns/credentials/v2"].read_bytes()
     assert (
         hashlib.sha256(body).hexdigest() == "59955ced6697d61e03f2b2556febe5308ab16842846f5b586d7f1f7adec92734"
