@@ -107,6 +107,12 @@ def bench_layer(n: int) -> float:
     return asyncio.run(run())
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), so cost per round trip does not depend on load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def bench_round_trips(count: int, concurrency: int, keep: bool) -> dict[str, object]:
     from ies.sandbox.launcher import start_network, stop_network
     from ies.sandbox.network import NetworkSpec, NodeSpec
@@ -136,11 +142,54 @@ def bench_round_trips(count: int, concurrency: int, keep: bool) -> dict[str, obj
         httpx.post(
             f"{buyer.url}/admin/burst", json={**body, "count": 200}, headers=headers, timeout=120
         )  # warm-up
+        before = {n.name: cpu_seconds(n.pid) for n in (buyer, seller)}
         result = httpx.post(f"{buyer.url}/admin/burst", json=body, headers=headers, timeout=600).json()
+        ok = max(int(result.get("ok", 0)), 1)
+        result["cpu_ms_per_round_trip"] = {
+            n.name: round((cpu_seconds(n.pid) - before[n.name]) * 1000 / ok, 3) for n in (buyer, seller)
+        }
         return result
     finally:
         if not keep:
             stop_network(state)
+
+
+def bench_http_floor(count: int, concurrency: int) -> dict[str, object]:
+    """The same ping-pong over the same HTTP stack with nothing else: the floor our round trip sits on."""
+    import subprocess
+    import sys
+
+    from ies.sandbox.network import free_port
+
+    a = free_port(19500, set())
+    b = free_port(a + 1, {a})
+    script = str(Path(__file__).with_name("http_floor_peer.py"))
+    procs = [
+        subprocess.Popen([sys.executable, script, str(a), f"http://127.0.0.1:{b}"]),
+        subprocess.Popen([sys.executable, script, str(b), f"http://127.0.0.1:{a}"]),
+    ]
+    try:
+        for port in (a, b):
+            for _ in range(100):
+                try:
+                    httpx.post(f"http://127.0.0.1:{port}/callback", content=b'{"id": -1}', timeout=1)
+                    break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+        httpx.post(f"http://127.0.0.1:{a}/burst", params={"n": 200, "c": concurrency}, timeout=120)
+        before = [cpu_seconds(p.pid) for p in procs]
+        result = httpx.post(
+            f"http://127.0.0.1:{a}/burst", params={"n": count, "c": concurrency}, timeout=600
+        ).json()
+        result["cpu_ms_per_round_trip"] = {
+            name: round((cpu_seconds(p.pid) - t) * 1000 / count, 3)
+            for name, p, t in zip(("a", "b"), procs, before, strict=True)
+        }
+        return dict(result)
+    finally:
+        for p in procs:
+            p.terminate()
+            p.wait(10)
 
 
 def main() -> None:
@@ -165,6 +214,26 @@ def main() -> None:
         print(json.dumps(rt, indent=2))
         per_s = float(rt.get("round_trips_per_s", 0.0))  # type: ignore[arg-type]
         print(f"round trips/s: {per_s:.0f}  = {per_s / raw:.3f} x the raw sign+verify rate of one core")
+        cpu = rt.get("cpu_ms_per_round_trip", {})
+        total = sum(cpu.values()) if isinstance(cpu, dict) else 0.0
+        floor = bench_http_floor(args.round_trips, args.concurrency)
+        floor_cpu = floor["cpu_ms_per_round_trip"]
+        floor_total = sum(floor_cpu.values()) if isinstance(floor_cpu, dict) else 0.0
+        print(f"CPU per signed round trip (both nodes): {total:.2f} ms  {cpu}")
+        print(
+            f"baseline, same HTTP stack, bare ping-pong: {floor['round_trips_per_s']:.0f}/s,"
+            f" CPU {floor_total:.2f} ms"
+        )
+        if floor_total:
+            print(
+                f"cost of a signed, verified, logged and audited round trip: {total / floor_total:.2f} x"
+                " the bare one"
+            )
+        if total:
+            print(
+                f"round trips/s the CPU cost allows on 2 otherwise idle cores: {2000 / total:.0f}"
+                f" (bare stack: {2000 / floor_total:.0f})"
+            )
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from ies.errors import (
     InternalError,
     InvalidJSON,
     PayloadTooLarge,
+    ReplayedMessage,
     SchemaValidationFailed,
     UnsupportedAction,
 )
@@ -188,17 +189,19 @@ class ExchangeRouter:
             until = datetime.fromtimestamp(max(parsed.expires, parsed.created), UTC) + timedelta(
                 seconds=max(ttl_seconds(context.ttl), 60)
             )
-            self.log.record(  # (i)
+            await self.log.arecord(  # (i)
                 self._line(msg.action, signer_id, message_id, transaction_id, "ACK", None, 200, raw, key_id),
                 replay_key=(parsed.subscriber_id, action, context.messageId),
                 replay_until=until,
             )
+        except ReplayedMessage as err:  # the log already holds its NACK line, written in place of the ACK
+            return self._nack_reply(err, action, message_id)
         except IESError as err:
-            return self._nack(err, action, raw, signer_id, message_id, transaction_id, key_id)
+            return await self._nack(err, action, raw, signer_id, message_id, transaction_id, key_id)
         except Exception:  # a bug must not crash the server or leak a traceback to the peer
             log.exception("unexpected error receiving %s", action)
             internal = InternalError("internal error")
-            return self._nack(internal, action, raw, signer_id, message_id, transaction_id, key_id)
+            return await self._nack(internal, action, raw, signer_id, message_id, transaction_id, key_id)
         self._dispatch(msg)
         return Reply(200, ack_body(context.messageId))
 
@@ -229,7 +232,7 @@ class ExchangeRouter:
             body=raw.decode("utf-8", "replace") if outcome == "ACK" else None,
         )
 
-    def _nack(
+    async def _nack(
         self,
         err: IESError,
         action: str,
@@ -242,13 +245,16 @@ class ExchangeRouter:
         if message_id is None:
             message_id, transaction_id = _ids_best_effort(raw)
         try:
-            self.log.record(
+            await self.log.arecord(
                 self._line(
                     action, sender, message_id, transaction_id, "NACK", err.code, err.http_status, raw, key_id
                 )
             )
         except Exception:
             log.exception("could not record a NACK line")
+        return self._nack_reply(err, action, message_id)
+
+    def _nack_reply(self, err: IESError, action: str, message_id: str | None) -> Reply:
         if is_callback(action) and self.on_refused_callback is not None:
             self.on_refused_callback(message_id, action, err.code)
         headers = {}

@@ -6,12 +6,13 @@ guard insert and the audit line, so a message can never be accepted without its 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, bindparam, delete, insert, select
+from sqlalchemy import Engine, Table, bindparam, delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -42,7 +43,7 @@ class LoggedMessage:
     body: str | None = None
 
 
-_LOG_INSERT = insert(MessageLogRow.__table__)
+_LOG_INSERT = insert(cast(Table, MessageLogRow.__table__))
 
 
 def _guard_upsert(upsert: Any) -> Any:
@@ -69,12 +70,31 @@ def _guard_upsert(upsert: Any) -> Any:
 _GUARD_UPSERT = {False: _guard_upsert(sqlite_insert), True: _guard_upsert(pg_insert)}
 
 
+@dataclass
+class _Pending:
+    msg: LoggedMessage
+    replay_key: tuple[str, str, str] | None
+    replay_until: datetime | None
+    outcome: BaseException | None = None
+
+
 class MessageLog:
+    """The message log, written with group commit.
+
+    `record` writes one line in its own transaction. `arecord` (what the exchange uses) queues the line;
+    a single writer takes everything queued while the previous transaction was committing and writes it in
+    one transaction, then wakes every waiter. Each line still commits together with its replay claim and
+    its audit entry, and no caller is answered before its line is durable — the batch only shares the
+    commit.
+    """
+
     def __init__(self, engine: Engine, audit: AuditSink | None = None, *, keep_bodies: bool = True):
         self.engine = engine
         self.sessions = session_factory(engine)
         self.audit = audit
         self.keep_bodies = keep_bodies
+        self._queue: list[tuple[_Pending, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     def record(
         self,
@@ -82,54 +102,108 @@ class MessageLog:
         *,
         replay_key: tuple[str, str, str] | None = None,
         replay_until: datetime | None = None,
-        extra: Callable[[Session], None] | None = None,
     ) -> None:
-        """Log one message; with `replay_key`, refuse it (ReplayedMessage) if already accepted.
+        """Log one message now; with `replay_key`, raise ReplayedMessage if it was already accepted (the
+        refusal itself is then logged as a NACK line in its place)."""
+        item = _Pending(msg, replay_key, replay_until)
+        self._write([item])
+        if item.outcome is not None:
+            raise item.outcome
+
+    async def arecord(
+        self,
+        msg: LoggedMessage,
+        *,
+        replay_key: tuple[str, str, str] | None = None,
+        replay_until: datetime | None = None,
+    ) -> None:
+        """`record` for the event loop: group-committed, awaited until durable."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append((_Pending(msg, replay_key, replay_until), future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._drain())
+        await future
+
+    async def _drain(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+            items = [item for item, _ in batch]
+            try:
+                await asyncio.to_thread(self._write, items)
+            except Exception as exc:  # the whole transaction failed: every waiter learns it
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for item, future in batch:
+                if future.done():
+                    continue
+                if item.outcome is not None:
+                    future.set_exception(item.outcome)
+                else:
+                    future.set_result(None)
+
+    def _write(self, items: list[_Pending]) -> None:
+        """One transaction: per item, claim the replay key, then the log line and its audit entry.
 
         Core statements rather than ORM objects: this runs for every message in and out, and the unit of
         work's bookkeeping cost more than the inserts themselves.
         """
         now = utcnow()
         with self.sessions.begin() as session:
-            if replay_key is not None:
-                self._guard(session, replay_key, replay_until or now + timedelta(minutes=5), now)
-            session.execute(
-                _LOG_INSERT,
+            for item in items:
+                msg = item.msg
+                if item.replay_key is not None:
+                    until = item.replay_until or now + timedelta(minutes=5)
+                    try:
+                        self._guard(session, item.replay_key, until, now)
+                    except ReplayedMessage as refused:
+                        item.outcome = refused
+                        msg = replace(
+                            msg,
+                            outcome="NACK",
+                            error_code=refused.code,
+                            http_status=refused.http_status,
+                            body=None,
+                        )
+                self._insert(session, msg, now)
+
+    def _insert(self, session: Session, msg: LoggedMessage, now: datetime) -> None:
+        session.execute(
+            _LOG_INSERT,
+            {
+                "direction": msg.direction,
+                "action": msg.action,
+                "sender_id": msg.sender_id,
+                "receiver": msg.receiver,
+                "message_id": msg.message_id,
+                "transaction_id": msg.transaction_id,
+                "outcome": msg.outcome,
+                "error_code": msg.error_code,
+                "http_status": msg.http_status,
+                "digest": msg.digest,
+                "key_id": msg.key_id,
+                "at": now,
+                "body": msg.body if self.keep_bodies else None,
+            },
+        )
+        if self.audit is not None:
+            self.audit(
+                session,
+                f"message.{msg.direction}",
+                msg.sender_id or "unauthenticated",
+                f"{msg.action}:{msg.message_id}",
                 {
-                    "direction": msg.direction,
                     "action": msg.action,
-                    "sender_id": msg.sender_id,
-                    "receiver": msg.receiver,
-                    "message_id": msg.message_id,
-                    "transaction_id": msg.transaction_id,
+                    "messageId": msg.message_id,
+                    "transactionId": msg.transaction_id,
                     "outcome": msg.outcome,
-                    "error_code": msg.error_code,
-                    "http_status": msg.http_status,
+                    "errorCode": msg.error_code,
                     "digest": msg.digest,
-                    "key_id": msg.key_id,
-                    "at": now,
-                    "body": msg.body if self.keep_bodies else None,
+                    "keyId": msg.key_id,
+                    "receiver": msg.receiver,
                 },
             )
-            if self.audit is not None:
-                self.audit(
-                    session,
-                    f"message.{msg.direction}",
-                    msg.sender_id or "unauthenticated",
-                    f"{msg.action}:{msg.message_id}",
-                    {
-                        "action": msg.action,
-                        "messageId": msg.message_id,
-                        "transactionId": msg.transaction_id,
-                        "outcome": msg.outcome,
-                        "errorCode": msg.error_code,
-                        "digest": msg.digest,
-                        "keyId": msg.key_id,
-                        "receiver": msg.receiver,
-                    },
-                )
-            if extra is not None:
-                extra(session)
 
     def _guard(self, session: Session, key: tuple[str, str, str], until: datetime, now: datetime) -> None:
         """Claim (sender, action, messageId) with one atomic upsert that only overwrites an expired claim."""

@@ -125,12 +125,12 @@ class BecknClient:
             code = as_str(as_object(message.get("error")).get("code"))
             if attempt and code == "NET_REPLAYED_MESSAGE":
                 status, code = "ACK", None  # an earlier attempt arrived
-            self._log(action, ctx, url, status, code, resp.status_code, raw, header)
+            await self._log(action, ctx, url, status, code, resp.status_code, raw, header)
             return Ack(status=status, http_status=resp.status_code, body=answer)
-        self._log(action, ctx, url, "FAILED", "NET_PEER_UNREACHABLE", None, raw, None)
+        await self._log(action, ctx, url, "FAILED", "NET_PEER_UNREACHABLE", None, raw, None)
         raise PeerUnreachable(f"{url} unreachable after {self.retries + 1} attempts ({last_error})")
 
-    def _log(
+    async def _log(
         self,
         action: str,
         ctx: dict[str, Any],
@@ -144,7 +144,7 @@ class BecknClient:
         if self.log is None:
             return
         key_id = f"{self.subscriber_id}|{self.key_id}|ed25519" if header else None
-        self.log.record(
+        await self.log.arecord(
             LoggedMessage(
                 direction="out",
                 action=action,
