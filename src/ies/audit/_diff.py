@@ -15,22 +15,34 @@ from __future__ import annotations
 import bisect
 import itertools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ies.audit._entry import GENESIS_PREV_HASH, AuditEntry, canonical_payload, entry_hash_of_canonical
 from ies.audit._findings import Findings
 from ies.audit._merkle import leaf_hash
 from ies.errors import UsageError
 
-__all__ = ["check_chain", "check_content", "check_entries_against_tree", "content_hash"]
+__all__ = [
+    "INVALID_LEAF",
+    "ChainCheck",
+    "check_chain",
+    "check_entries_against_tree",
+    "content_hash",
+    "stored_leaf",
+]
 
 
-def _stored_leaf(entry: AuditEntry) -> bytes | None:
+INVALID_LEAF = b"\xff" * 32
+"""Stands for an unreadable hash; no SHA-256 output is expected to equal it."""
+
+
+def stored_leaf(entry_hash_hex: str) -> bytes:
+    """Leaf hash of a stored hex entry hash (INVALID_LEAF if it is not 32 bytes of hex)."""
     try:
-        raw = bytes.fromhex(entry.entry_hash)
+        raw = bytes.fromhex(entry_hash_hex)
     except ValueError:
-        return None
-    return leaf_hash(raw) if len(raw) == 32 else None
+        return INVALID_LEAF
+    return leaf_hash(raw) if len(raw) == 32 else INVALID_LEAF
 
 
 def content_hash(entry: AuditEntry, seq: int | None = None) -> str | None:
@@ -50,19 +62,6 @@ def content_hash(entry: AuditEntry, seq: int | None = None) -> str | None:
         )
     except (UsageError, ValueError, TypeError):
         return None
-
-
-def check_content(
-    entry: AuditEntry, seq: int, findings: Findings, where: int, known: str | None = None
-) -> bool:
-    """Report an edit when the entry's content does not hash to its stored hash at `seq` (`known`: that
-    hash, when the caller already computed it)."""
-    if (known if known is not None else content_hash(entry, seq)) != entry.entry_hash:
-        findings.add(
-            "edited", where, f"entry content does not match its hash (as recorded at position {seq})"
-        )
-        return False
-    return True
 
 
 def _longest_increasing(values: Sequence[int]) -> set[int]:
@@ -88,16 +87,20 @@ def _longest_increasing(values: Sequence[int]) -> set[int]:
 
 
 def check_entries_against_tree(
-    entries: Sequence[AuditEntry],
+    seqs: Sequence[int],
+    stored: Sequence[bytes],
     reference: Sequence[bytes],
+    content_matches: Callable[[int, int], bool],
     findings: Findings,
-    actual: Sequence[str | None] | None = None,
 ) -> None:
-    """Report edits, deletions, insertions, moves and renumbering of `entries` (in stored order) relative to
-    `reference`, the leaf hashes the tree recorded at positions 0..n-1. `actual[i]`, if given, is
-    `content_hash(entries[i], i)`, computed once by the caller."""
+    """Report edits, deletions, insertions, moves and renumbering of the stored rows relative to `reference`,
+    the leaf hashes the tree recorded at positions 0..n-1.
+
+    Row a (in stored order) has sequence number `seqs[a]` and stored leaf hash `stored[a]`;
+    `content_matches(a, r)` says whether row a's content hashes to its stored hash at position r.
+    """
     recorded_at = {h: i for i, h in enumerate(reference)}
-    position = [recorded_at.get(h) if h is not None else None for h in map(_stored_leaf, entries)]
+    position = [recorded_at.get(h) for h in stored]
     matched = [a for a, r in enumerate(position) if r is not None]
     undisturbed = {matched[i] for i in _longest_increasing([position[a] or 0 for a in matched])}
     present = {position[a] for a in matched}
@@ -107,20 +110,22 @@ def check_entries_against_tree(
         r = position[a]
         assert r is not None
         if a not in undisturbed:
-            findings.add("reordered", entries[a].seq, f"holds the entry recorded at position {r}")
-        known = actual[a] if actual is not None and r == a else None
-        check_content(entries[a], r, findings, entries[a].seq, known)
+            findings.add("reordered", seqs[a], f"holds the entry recorded at position {r}")
+        if not content_matches(a, r):
+            findings.add(
+                "edited", seqs[a], f"entry content does not match its hash (recorded at position {r})"
+            )
 
     # 2. Between consecutive undisturbed matches: unknown entries vs unmatched recorded positions.
     anchors = sorted(undisturbed)
-    bounds = [(-1, -1), *((a, position[a] or 0) for a in anchors), (len(entries), len(reference))]
+    bounds = [(-1, -1), *((a, position[a] or 0) for a in anchors), (len(stored), len(reference))]
     for (a0, r0), (a1, r1) in itertools.pairwise(bounds):
         unknown = [a for a in range(a0 + 1, a1) if position[a] is None]
         missing = [r for r in range(r0 + 1, r1) if r not in present]
         for a, r in zip(unknown, missing, strict=False):
-            findings.add("edited", entries[a].seq, f"entry differs from the one recorded at position {r}")
+            findings.add("edited", seqs[a], f"entry differs from the one recorded at position {r}")
         for a in unknown[len(missing) :]:
-            findings.add("inserted", entries[a].seq, "entry was never recorded in the tree")
+            findings.add("inserted", seqs[a], "entry was never recorded in the tree")
         for r in missing[len(unknown) :]:
             findings.add("deleted", r, "the entry recorded at this position is missing")
 
@@ -128,20 +133,30 @@ def check_entries_against_tree(
     shift = 0
     for a in anchors:
         r = position[a] or 0
-        if entries[a].seq - r != shift:
-            shift = entries[a].seq - r
+        if seqs[a] - r != shift:
+            shift = seqs[a] - r
             if shift:
-                findings.add(
-                    "renumbered", entries[a].seq, f"entry recorded at position {r} carries seq {r + shift}"
-                )
+                findings.add("renumbered", seqs[a], f"entry recorded at position {r} carries seq {r + shift}")
+
+
+class ChainCheck:
+    """Streaming check that each entry's prev_hash is the stored hash of the entry stored before it."""
+
+    def __init__(self, findings: Findings) -> None:
+        self.findings = findings
+        self.previous: str | None = None
+
+    def feed(self, entry: AuditEntry) -> None:
+        if self.previous is None:
+            # The log's first entry starts the chain; a range exported from the middle starts where it starts.
+            self.previous = GENESIS_PREV_HASH if entry.seq == 0 else entry.prev_hash
+        if entry.prev_hash != self.previous:
+            self.findings.add("chain", entry.seq, "prev_hash is not the hash of the preceding entry")
+        self.previous = entry.entry_hash
 
 
 def check_chain(entries: Sequence[AuditEntry], findings: Findings) -> None:
     """Report every entry whose prev_hash is not the stored hash of the entry stored before it."""
-    previous = GENESIS_PREV_HASH
-    for i, entry in enumerate(entries):
-        if i == 0 and entry.seq != 0:
-            previous = entry.prev_hash  # a range that does not start at the log's beginning
-        if entry.prev_hash != previous:
-            findings.add("chain", entry.seq, "prev_hash is not the hash of the preceding entry")
-        previous = entry.entry_hash
+    chain = ChainCheck(findings)
+    for entry in entries:
+        chain.feed(entry)

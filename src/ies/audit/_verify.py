@@ -12,6 +12,7 @@ chain; 5 signed tree heads against the entries as they are now.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,12 +21,11 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from ies.audit._append import split_frontier
-from ies.audit._diff import check_chain, check_content, check_entries_against_tree, content_hash
-from ies.audit._entry import GENESIS_PREV_HASH, AuditEntry
+from ies.audit._diff import INVALID_LEAF, ChainCheck, check_entries_against_tree, content_hash, stored_leaf
 from ies.audit._errors import InvalidTreeHead
 from ies.audit._findings import Findings
 from ies.audit._log import AuditLog
-from ies.audit._merkle import EMPTY_ROOT, frontier_append, frontier_root, leaf_hash, node_hash
+from ies.audit._merkle import EMPTY_ROOT, HASH_SIZE, frontier_append, frontier_root, leaf_hash, node_hash
 from ies.audit._sth import SignedTreeHead
 from ies.audit.tables import HEAD_ROW_ID, AuditHeadRow, AuditNodeRow
 
@@ -104,33 +104,68 @@ def _check_tree(engine: Engine, findings: Findings) -> list[bytes] | None:
     return leaves if sound else None
 
 
-def _check_without_tree(
-    entries: Sequence[AuditEntry], actual: Sequence[str | None], findings: Findings
-) -> None:
-    """Step 3 fallback: positions from sequence numbers and content alone."""
+class _Scan:
+    """Step 1: one pass over the entries keeping 32-byte hashes in flat buffers, not entry objects, so a log
+    of a million entries is checked in about a hundred megabytes. Entries are re-read from the database only
+    where the tree says one was moved (rare, and only when something is wrong)."""
+
+    def __init__(self, log: AuditLog, findings: Findings) -> None:
+        self.seqs = array("q")
+        self.stored = bytearray()  # leaf hash of each row's stored entry_hash
+        self.actual = bytearray()  # leaf hash of each row's content rehashed at its position
+        self.own_ok = bytearray()  # 1 where the content hashes to the stored hash at its position
+        chain = ChainCheck(findings)
+        for i, entry in enumerate(log.entries()):
+            chain.feed(entry)
+            content = content_hash(entry, i)
+            self.seqs.append(entry.seq)
+            self.stored += stored_leaf(entry.entry_hash)
+            self.actual += leaf_hash(bytes.fromhex(content)) if content else INVALID_LEAF
+            self.own_ok.append(content == entry.entry_hash)
+        self.count = len(self.seqs)
+        self.log = log
+
+    def leaves(self, buffer: bytearray) -> list[bytes]:
+        return [bytes(buffer[i : i + HASH_SIZE]) for i in range(0, len(buffer), HASH_SIZE)]
+
+    def content_matches(self, row: int, position: int) -> bool:
+        if row == position:
+            return bool(self.own_ok[row])
+        entry = self.log.entry(self.seqs[row])
+        return content_hash(entry, position) == entry.entry_hash
+
+
+def _check_against_tree(scan: _Scan, reference: list[bytes], findings: Findings) -> None:
+    """Step 3: the common case (every row where the tree put it) costs one buffer comparison."""
+    in_place = bytes(scan.stored) == b"".join(reference) and scan.seqs == array("q", range(scan.count))
+    if in_place:
+        for row in range(scan.count):
+            if not scan.own_ok[row]:
+                findings.add("edited", row, "entry content does not match its hash")
+        return
+    check_entries_against_tree(scan.seqs, scan.leaves(scan.stored), reference, scan.content_matches, findings)
+
+
+def _check_without_tree(scan: _Scan, findings: Findings) -> None:
+    """Step 3 fallback (the tree itself is damaged): positions from sequence numbers and content alone."""
     expected = 0
-    for i, entry in enumerate(entries):
-        if entry.seq > expected:
-            for missing in range(expected, entry.seq):
-                findings.add("deleted", missing, "no entry with this sequence number")
-        check_content(entry, entry.seq, findings, entry.seq, actual[i] if entry.seq == i else None)
-        expected = entry.seq + 1
-
-
-def _leaf(actual: str | None) -> bytes:
-    """Leaf hash of an entry's rehashed content; unreadable content gets a value no real leaf can have."""
-    return leaf_hash(bytes.fromhex(actual)) if actual else b"\xff" * 32
+    for row, seq in enumerate(scan.seqs):
+        for missing in range(expected, seq):
+            findings.add("deleted", missing, "no entry with this sequence number")
+        if not scan.content_matches(row, seq):
+            findings.add("edited", seq, "entry content does not match its hash")
+        expected = seq + 1
 
 
 def check_tree_heads(
-    actual: Sequence[str | None],
+    actual: Sequence[bytes],
     heads: Sequence[SignedTreeHead],
     findings: Findings,
     trusted_key: bytes | None = None,
 ) -> int:
     """Step 5: each head must be validly signed (by `trusted_key`, or all by one key) and its root must be the
-    root of the entries at positions 0..size-1 as they are now (`actual`: their rehashed contents, in order).
-    Returns the number of heads checked."""
+    root of the entries at positions 0..size-1 as they are now (`actual`: the leaf hashes of their rehashed
+    contents, in order). Returns the number of heads checked."""
     key = trusted_key
     sizes: dict[int, list[SignedTreeHead]] = {}
     for sth in heads:
@@ -144,10 +179,10 @@ def check_tree_heads(
     roots: dict[int, bytes] = {0: EMPTY_ROOT} if 0 in sizes else {}
     frontier: list[bytes] = []
     wanted = set(sizes)
-    for i, h in enumerate(actual):
+    for i, leaf in enumerate(actual):
         if not wanted - roots.keys():
             break
-        frontier_append(frontier, i, _leaf(h))
+        frontier_append(frontier, i, leaf)
         if i + 1 in wanted:
             roots[i + 1] = frontier_root(frontier)
     for size, same in sorted(sizes.items()):
@@ -170,27 +205,23 @@ def check_log(
     """Check the whole stored log; the report lists every finding with its position (nothing is raised)."""
     findings = Findings()
     log = AuditLog(engine)
-    # 1. Read the entries in sequence order, rehash each at its position, and read the node's own heads.
-    entries = list(log.entries())
-    actual = [content_hash(entry, i) for i, entry in enumerate(entries)]
+    # 1. One pass over the entries: rehash each at its position; 4. the hash chain, on the way.
+    scan = _Scan(log, findings)
     heads = [*log.tree_heads(), *extra_heads]
     # 2. The tree: gapless leaves, internal nodes and head consistent.
     reference = _check_tree(engine, findings)
     # 3. Entries against the recorded leaves (or, if the tree is damaged, against their own numbering).
     if reference is not None:
-        check_entries_against_tree(entries, reference, findings, actual)
+        _check_against_tree(scan, reference, findings)
     else:
-        _check_without_tree(entries, actual, findings)
-    # 4. The hash chain.
-    check_chain(entries, findings)
-    if entries and entries[0].seq == 0 and entries[0].prev_hash != GENESIS_PREV_HASH:
-        findings.add("chain", 0, "the first entry does not start the chain")
+        _check_without_tree(scan, findings)
     # 5. Signed tree heads against the entries as they are now.
+    actual = scan.leaves(scan.actual)
     checked = check_tree_heads(actual, heads, findings, trusted_key)
     frontier: list[bytes] = []
-    for i, h in enumerate(actual):
-        frontier_append(frontier, i, _leaf(h))
-    return LogReport(len(entries), frontier_root(frontier), checked, findings)
+    for i, leaf in enumerate(actual):
+        frontier_append(frontier, i, leaf)
+    return LogReport(scan.count, frontier_root(frontier), checked, findings)
 
 
 def verify_log(
