@@ -14,7 +14,7 @@ are in `ies.schemas.rule_ids`.
 from __future__ import annotations
 
 from ies.schemas._catalogue import DATA_ROOT, SchemaVersion, UnknownSchema, get, parse_spec
-from ies.schemas._catalogue import catalogue as _catalogue
+from ies.schemas._catalogue import catalogue as _all_versions
 from ies.schemas._detect import detect
 from ies.schemas._findings import Finding, ValidationReport
 from ies.schemas._mutations import apply_mutations
@@ -46,4 +46,4 @@ __all__ = [
 
 def catalogue() -> list[SchemaVersion]:
     """Every bundled family@version (family, version, status, directory)."""
-    return list(_catalogue())
+    return list(_all_versions())
