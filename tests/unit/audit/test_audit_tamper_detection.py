@@ -155,3 +155,23 @@ def test_verify_log_fails_closed_with_every_finding(pristine: tuple[Engine, str,
     assert {"kind": "deleted", "position": 4} in [
         {k: f[k] for k in ("kind", "position")} for f in info.value.details["findings"]
     ]
+
+
+def test_with_a_damaged_tree_positions_come_from_sequence_numbers(
+    pristine: tuple[Engine, str, dict[str, Any]],
+) -> None:
+    engine, url, _ = pristine
+    _sql(engine, "DELETE FROM audit_nodes WHERE level = 0 AND idx = 3")
+    _sql(engine, "DELETE FROM audit_entries WHERE seq = 7")
+    _sql(engine, "UPDATE audit_entries SET subject = 'changed' WHERE seq = 9")
+    code, report = verify_json(url)
+    assert code == 1
+    assert {("tree", 3), ("deleted", 7), ("edited", 9)} <= _findings(report)
+
+
+def test_a_forged_stored_tree_head_is_reported(pristine: tuple[Engine, str, dict[str, Any]]) -> None:
+    engine, url, _ = pristine
+    _sql(engine, "UPDATE audit_tree_heads SET tree_size = 4 WHERE tree_size = 5")
+    code, report = verify_json(url)
+    assert code == 1
+    assert any(f["kind"] == "tree_head" and "signature" in f["message"] for f in report["findings"])
