@@ -54,13 +54,12 @@ _ROWS_END = re.compile(rb"\}\s*\]")
 def cut_intervals(raw: bytes) -> tuple[bytes, bytes] | None:
     """(profile bytes with `"intervals": []`, the bytes between the array's brackets) or None.
 
-    Only when the key occurs once. The array is taken to end at the first `}]`: for plain compact rows
-    that is exactly the end of the last row; for anything else the cut is wrong but then the rows fail
+    Only when the key occurs once (the first match is the earliest; the proven rows hold no other key, so
+    only the bytes after them need a look). The array is taken to end at the first `}]`: for plain compact
+    rows that is exactly the end of the last row; for anything else the cut is wrong but then the rows fail
     the grammar check of `parse_compact_rows` (which admits no nested object, string or key other than
     "id" and "payloads"), and the profile takes the ordinary path.
     """
-    if raw.count(b'"intervals"') != 1:
-        return None
     match = _INTERVALS_KEY.search(raw)
     if match is None:
         return None
@@ -69,6 +68,8 @@ def cut_intervals(raw: bytes) -> tuple[bytes, bytes] | None:
     if close is None:
         return None
     end = close.end() - 1
+    if b'"intervals"' in raw[end:]:  # a second key after the rows (none can hide inside proven rows)
+        return None
     return raw[:start] + raw[end:], raw[start:end]
 
 
@@ -88,7 +89,7 @@ def parse_compact_rows(rows: bytes, arity: int) -> tuple[np.ndarray, np.ndarray]
         return None
     if len(flat) != n * (1 + arity):
         return None
-    numbers = np.array(flat, dtype=np.float64)
+    numbers = np.fromiter(flat, dtype=np.float64, count=len(flat))
     table = numbers.reshape(n, 1 + arity)
     ids = table[:, 0]
     if not np.array_equal(ids, np.floor(ids)) or (np.abs(ids) > 2**53).any():
