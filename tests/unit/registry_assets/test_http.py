@@ -131,8 +131,8 @@ def test_export_endpoint_serves_import_format_csv(app: FastAPI, net: Net) -> Non
     assert r.text.splitlines()[1:] == []
 
 
-def test_structure_endpoint_lists_every_class(app: FastAPI) -> None:
-    classes = call(app, "GET", "/assets/structure").json()["classes"]
+def test_structure_endpoint_lists_every_class() -> None:
+    classes = call(_app(None), "GET", "/assets/structure").json()["classes"]
     assert [c["class"] for c in classes] == [c.value for c in A.EntityClass]
 
 

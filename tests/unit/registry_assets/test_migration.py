@@ -17,20 +17,15 @@ def _touches_ours(diff: object) -> bool:
     return any(name in text for name in OURS)
 
 
-def test_assets_branch_is_applied(engine: Engine) -> None:
+def test_the_assets_branch_builds_the_tables_the_models_declare(engine: Engine) -> None:
     assert "assets_0001" in current_heads(engine)
-    assert set(inspect(engine).get_table_names()) >= OURS
-
-
-def test_migration_matches_the_models(engine: Engine) -> None:
+    insp = inspect(engine)
+    assert set(insp.get_table_names()) >= OURS
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         diffs = [d for d in compare_metadata(context, Base.metadata) if _touches_ours(d)]
     assert diffs == []
-
-
-def test_indexes_serve_the_hierarchy_and_as_of_queries(engine: Engine) -> None:
-    insp = inspect(engine)
+    # the indexes the hierarchy and "as of" queries rely on
     entity_indexes = {tuple(ix["column_names"]) for ix in insp.get_indexes("asset_entities")}
     version_indexes = {tuple(ix["column_names"]) for ix in insp.get_indexes("asset_versions")}
     assert ("parent_id",) in entity_indexes
