@@ -12,7 +12,14 @@ from typing import Any
 
 from ies.schemas import rule_ids as R
 from ies.schemas._findings import Finding, Severity
-from ies.schemas._md_context import JsonPath, MeterDataContext, meter_ids, parse_duration, parse_instant
+from ies.schemas._md_context import (
+    JsonPath,
+    MeterDataContext,
+    meter_ids,
+    parse_duration,
+    parse_instant,
+    period_end,
+)
 from ies.schemas._md_events import check_events
 from ies.schemas._md_reconcile import check_reconciliation
 from ies.schemas._md_series import check_series
@@ -116,7 +123,12 @@ def _check_profile(ctx: MeterDataContext, profile: dict[str, Any], p_idx: int) -
     check_events(ctx, profile, p_idx, p_type)
     sanctioned = ctx.sanctioned_for(meter_ids(profile))
     period = profile.get("timePeriod") or {}
-    duration = parse_duration(period.get("duration"))
+    start = parse_instant(period.get("start"))
+    end = period_end(start, period.get("duration")) if start is not None else None
+    # calendar periods (P1M) have a length once anchored at their start
+    duration = (
+        (end - start) if start is not None and end is not None else parse_duration(period.get("duration"))
+    )
     for r_idx, reading in enumerate(profile.get("readings", []) or []):
         if isinstance(reading, dict):
             path: JsonPath = (p_idx, "readings", r_idx)

@@ -281,3 +281,15 @@ def test_an_incomplete_day_is_not_reconciled_only_flagged_as_a_gap() -> None:
     report = validate(doc, jsonld=False)
     assert report.valid
     assert {w.rule for w in report.warnings} == {"md.interval-missing"}
+
+
+def test_monthly_usage_beyond_the_sanctioned_load_over_the_calendar_month() -> None:
+    customer = _load("MeterData/v0.6/examples/CustomerProfile.json")[0]  # 15 kW sanctioned
+    doc = [*copy.deepcopy(MONTHLY), customer]
+    assert _rules(doc) == set()
+    reading = doc[1]["readings"][0]  # P15D from 2026-04-01: at most 5 × 15 kW × 360 h = 27 000 kWh
+    reading["value"] = 30000.0
+    reading["closingValue"] = reading["openingValue"] + 30000.0
+    doc[2]["readings"][0]["openingValue"] = reading["closingValue"]
+    doc[2]["readings"][0]["closingValue"] = reading["closingValue"] + doc[2]["readings"][0]["value"]
+    assert _rules(doc) == {"md.value-implausible"}
