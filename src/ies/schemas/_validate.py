@@ -17,7 +17,7 @@ import orjson
 
 from ies.errors import InvalidJSON, SchemaValidationFailed, UsageError
 from ies.schemas._arr import arr_findings
-from ies.schemas._catalogue import SchemaVersion, get, schema_document
+from ies.schemas._catalogue import SchemaVersion, UnknownSchema, get, schema_document
 from ies.schemas._detect import detect
 from ies.schemas._envelopes import CREDENTIAL_FAMILIES, credential_findings, geojson_findings
 from ies.schemas._findings import Finding, ValidationReport
@@ -95,6 +95,14 @@ def validate(
     if family is None:
         family, detected_version = detect(doc)
         version = version or detected_version
+    elif version is None:
+        # family named, version not: the payload's own claim decides when it names the same family
+        try:
+            claimed_family, claimed_version = detect(doc)
+        except UnknownSchema:
+            claimed_family, claimed_version = family, None
+        if claimed_family.lower() == family.lower():
+            version = claimed_version
     entry = get(family, version)
     structural = _structural(doc, entry)
     findings = structural + _semantic(doc, entry, at, not structural) + geojson_findings(doc)

@@ -228,3 +228,10 @@ def test_validating_does_not_modify_the_payload() -> None:
     before = copy.deepcopy(doc)
     validate(doc)
     assert doc == before
+
+
+def test_a_named_family_takes_the_version_the_payload_claims() -> None:
+    v05 = _load("MeterData/v0.5/examples/DailyProfile.json")
+    assert (validate(v05, "MeterData").version, validate(v05, "MeterData").valid) == ("0.5", True)
+    # a payload claiming another family is validated as the family named, newest version
+    assert validate(v05, "MeterDataRequest").version == "0.6"
