@@ -63,6 +63,7 @@ class VeeSummary:
     estimated: int = 0
     unresolved: int = 0
     duplicates_dropped: int = 0
+    dropped_readings: int = 0
     reordered: int = 0
     methods: Counter[str] = field(default_factory=Counter)
     output_valid: bool = False
@@ -82,6 +83,7 @@ class VeeSummary:
             "estimated": self.estimated,
             "unresolved": self.unresolved,
             "duplicatesDropped": self.duplicates_dropped,
+            "droppedReadings": self.dropped_readings,
             "reordered": self.reordered,
             "methods": dict(sorted(self.methods.items())),
             "outputValid": self.output_valid,
@@ -318,6 +320,7 @@ def _vee_profile(
     if normal.rows == 0:
         return raw
     summary.rejected += (block.rows - normal.rows) * groups
+    summary.dropped_readings += (block.rows - normal.rows) * groups
     series = _edit_series(normal, context.limits.get(meter, _NO_LIMITS), max_interp, summary)
     edited = dict(profile)
     edited["intervals"] = _render_rows(profile["intervals"], keep, series, layout, summary)
