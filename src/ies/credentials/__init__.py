@@ -54,7 +54,7 @@ from ies.credentials.errors import (
     UnknownKey,
     UnsupportedProofFormat,
 )
-from ies.credentials.issue import issue
+from ies.credentials.issue import default_format, issue
 from ies.credentials.keys import IssuerKey, verification_method_entry
 from ies.credentials.model import (
     ProofFormat,
@@ -92,6 +92,7 @@ __all__ = [
     "UnsupportedProofFormat",
     "VerifiedCredential",
     "VerifiedPresentation",
+    "default_format",
     "disclosable_paths",
     "issue",
     "present",
