@@ -1,0 +1,245 @@
+"""Issuing an IES credential: complete the envelope, check the schema, stamp its status, sign, remember.
+
+The pipeline, in order (nothing is stored unless every step passes):
+  (1) the credential names exactly one IES type (ElectricityCredential, MeterDataCredential,
+      MeterDataRequestCredential) — this issuer signs nothing else;
+  (2) complete the VC 2.0 envelope: `@context` (VC v2 first, then the family context), a lower-case
+      `urn:uuid:` id, `issuer` = `{id: our DID, name}` (a different issuer is refused, never overwritten),
+      `validFrom` (now) and `validUntil` (now + the default validity) unless given;
+  (3) the status the family allows (`status_plan`): Bitstring Status List entries for revocation and
+      suspension where the schema allows them, the single `dediregistry` entry the ElectricityCredential
+      v1.2 schema requires for the passport;
+  (4) validate the whole credential against its IES schema (`ies.schemas.require_valid`) with a
+      placeholder status — before any status index is spent;
+  (5) in one transaction: allocate random status indexes, sign with `ies.credentials.issue`, record the
+      credential (`vc_issued_credentials`) and append a `credential.issue` audit line (no claims in it).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from ies.credentials.issue import issue
+from ies.credentials.model import ProofFormat
+from ies.credentials.service.holder import HolderBinding
+from ies.credentials.service.state import IssuerState
+from ies.credentials.status import (
+    allocate,
+    bitstring_entry,
+    dedi_status_entry,
+    format_vc_time,
+    revocation_hash,
+)
+from ies.credentials.status.lists import StatusAllocation
+from ies.credentials.tables import IssuedCredentialRow
+from ies.errors import ConflictError, UsageError
+from ies.schemas import get as schema_entry
+from ies.schemas import require_valid
+from ies.store import session_factory, utcnow
+
+__all__ = [
+    "IES_CREDENTIAL_TYPES",
+    "STATUS_METHODS",
+    "check_credential",
+    "credential_type",
+    "issue_credential",
+    "parse_format",
+    "status_plan",
+]
+
+IES_CREDENTIAL_TYPES = ("ElectricityCredential", "MeterDataCredential", "MeterDataRequestCredential")
+VC_V2 = "https://www.w3.org/ns/credentials/v2"
+STATUS_METHODS = ("bitstring", "dedi", "none")
+_UUID_URN = re.compile(r"^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+#: The status each family gets by default. The ElectricityCredential v1.2 schema types `credentialStatus`
+#: as ONE object of type `dediregistry`; the EnergyCredential v2.0 envelope of the others allows a list.
+_DEFAULT_STATUS = {
+    "ElectricityCredential": "dedi",
+    "MeterDataCredential": "bitstring",
+    "MeterDataRequestCredential": "bitstring",
+}
+
+
+def parse_format(value: Any, default: ProofFormat) -> ProofFormat:
+    if value is None:
+        return default
+    try:
+        return ProofFormat(value)
+    except ValueError:
+        known = ", ".join(f.value for f in ProofFormat)
+        raise UsageError(f"unknown proof format {value!r}; use one of: {known}") from None
+
+
+def credential_type(credential: Any) -> str:
+    """The one IES type a credential declares; UsageError otherwise."""
+    if not isinstance(credential, dict):
+        raise UsageError("`credential` must be a JSON object")
+    types = credential.get("type")
+    types = [types] if isinstance(types, str) else types
+    if not isinstance(types, list):
+        raise UsageError("`credential.type` must list VerifiableCredential and an IES credential type")
+    found = [t for t in types if t in IES_CREDENTIAL_TYPES]
+    if len(found) != 1:
+        raise UsageError(f"a credential must declare exactly one of {', '.join(IES_CREDENTIAL_TYPES)}")
+    return found[0]
+
+
+def status_plan(family: str, requested: Any) -> str:
+    """bitstring | dedi | none: what `credentialStatus` the credential gets."""
+    if requested is None:
+        return _DEFAULT_STATUS[family]
+    if requested not in STATUS_METHODS:
+        raise UsageError(f"options.credentialStatus must be one of {', '.join(STATUS_METHODS)}")
+    return str(requested)
+
+
+def _instant(value: Any, name: str) -> datetime:
+    """An aware instant from an XML Schema dateTime; UsageError for anything else (no naive times)."""
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise UsageError(f"{name} {value!r} is not an ISO 8601 date-time with an offset")
+    return moment.astimezone(UTC)
+
+
+def _envelope(state: IssuerState, credential: dict[str, Any], family: str, now: datetime) -> dict[str, Any]:
+    out = dict(credential)
+    out.pop("proof", None)
+    contexts = out.get("@context")
+    if contexts is None:
+        contexts = [VC_V2, schema_entry(family).context_url]
+    elif isinstance(contexts, str):
+        contexts = [contexts]
+    out["@context"] = contexts
+    types = out["type"] if isinstance(out["type"], list) else [out["type"]]
+    if "VerifiableCredential" not in types:
+        types = ["VerifiableCredential", *types]
+    out["type"] = types
+    cid = out.get("id")
+    if cid is None:
+        cid = f"urn:uuid:{uuid.uuid4()}"
+    elif not isinstance(cid, str) or not _UUID_URN.fullmatch(cid):
+        raise UsageError(f"credential id {cid!r} must be a lower-case urn:uuid")
+    out["id"] = cid
+    given = out.get("issuer")
+    given_id = given.get("id") if isinstance(given, dict) else given
+    if given_id not in (None, state.did):
+        raise UsageError(f"this issuer signs as {state.did}, not as {given_id}")
+    issuer: dict[str, Any] = dict(given) if isinstance(given, dict) else {}
+    issuer.update(id=state.did, name=issuer.get("name") or state.settings.name)
+    out["issuer"] = issuer
+    valid_from = _instant(out["validFrom"], "validFrom") if "validFrom" in out else now
+    out["validFrom"] = out.get("validFrom") or format_vc_time(now)
+    if "validUntil" not in out:
+        out["validUntil"] = format_vc_time(valid_from + state.settings.default_validity)
+    elif _instant(out["validUntil"], "validUntil") <= valid_from:
+        raise UsageError("validUntil must be after validFrom")
+    return out
+
+
+def _status(state: IssuerState, cid: str, plan: str, allocations: Sequence[StatusAllocation]) -> Any:
+    if plan == "dedi":
+        return dedi_status_entry(state.settings.base_url, state.settings.namespace, cid, "revocation")
+    if plan == "bitstring":
+        return [
+            bitstring_entry(state.settings.url(f"/credentials/status-lists/{a.list_id}"), a)
+            for a in allocations
+        ]
+    return None
+
+
+def _with_status(credential: dict[str, Any], status: Any) -> dict[str, Any]:
+    out = dict(credential)
+    if status is None:
+        out.pop("credentialStatus", None)
+    else:
+        out["credentialStatus"] = status
+    return out
+
+
+def check_credential(state: IssuerState, credential: Any, *, status: Any = None) -> dict[str, Any]:
+    """Steps (1)-(4) without issuing: the completed draft, or the error issuing would raise."""
+    family = credential_type(credential)
+    plan = status_plan(family, status)
+    now = utcnow().replace(microsecond=0)
+    draft = _envelope(state, credential, family, now)
+    placeholder = [StatusAllocation("placeholder", 0, p) for p in ("revocation", "suspension")]
+    require_valid(_with_status(draft, _status(state, draft["id"], plan, placeholder)), family, at=now)
+    return draft
+
+
+def issue_credential(
+    state: IssuerState,
+    credential: Any,
+    *,
+    proof_format: ProofFormat,
+    binding: HolderBinding,
+    status: Any = None,
+    disclosable: Sequence[str] = (),
+    audit_actor: str | None = None,
+) -> tuple[dict[str, Any] | str, str]:
+    """Run the pipeline of the module docstring; returns (the signed credential, its id)."""
+    from ies.audit import append
+
+    family = credential_type(credential)
+    plan = status_plan(family, status)
+    now = utcnow().replace(microsecond=0)
+    draft = _envelope(state, credential, family, now)
+    cid = draft["id"]
+    placeholder = [StatusAllocation("placeholder", 0, p) for p in ("revocation", "suspension")]
+    require_valid(_with_status(draft, _status(state, cid, plan, placeholder)), family, at=now)
+    key = state.keys.for_format(proof_format)
+    sessions = session_factory(state.engine)
+    with sessions.begin() as session:
+        if session.get(IssuedCredentialRow, cid) is not None:
+            raise ConflictError(f"credential {cid} was issued already; give a new id or none")
+        allocations = (
+            [allocate(session, state.did, p, cid) for p in ("revocation", "suspension")]
+            if plan == "bitstring"
+            else []
+        )
+        final = _with_status(draft, _status(state, cid, plan, allocations))
+        signed = issue(
+            final,
+            key=key,
+            format=proof_format,
+            created=now,
+            disclosable=disclosable,
+            holder=binding.holder if binding.holder.startswith("did:") else None,
+            schema_check=False,
+        )
+        valid_until = _instant(final["validUntil"], "validUntil")
+        session.add(
+            IssuedCredentialRow(
+                credential_id=cid,
+                credential_type=family,
+                proof_format=proof_format.value,
+                holder_binding=binding.method,
+                issued_at=now,
+                valid_from=_instant(final["validFrom"], "validFrom"),
+                valid_until=valid_until,
+                revocation_hash=revocation_hash(cid),
+            )
+        )
+        session.flush()
+        append(
+            session,
+            "credential.issue",
+            audit_actor or state.did,
+            cid,
+            {
+                "type": family,
+                "format": proof_format.value,
+                "holderBinding": binding.method,
+                "status": plan,
+                "validUntil": final["validUntil"],
+            },
+        )
+    return signed, cid
