@@ -46,6 +46,7 @@ TELEMETRY_TYPES = frozenset({"INTERVAL", "DAILY"})
 #: `ies.schemas.validate` together with the descriptor set they reference, so both validators agree.
 DELEGATED_TYPES = frozenset({"MONTHLY", "BILL_DETAILS", "INSTANTANEOUS", "EVENT", "ALARM"})
 _NO_LIMITS = Limits(None, None)
+_PROGRESS_STEP = 4 * 1024 * 1024
 
 
 def primary_meter(profile: dict[str, Any]) -> str | None:
@@ -320,7 +321,15 @@ def _progress(enabled: bool, total: int) -> Iterator[Any]:
         transient=True,
     ) as bar:
         task = bar.add_task("validating", total=total)
-        yield lambda completed: bar.update(task, completed=completed)
+        shown = 0
+
+        def advance(completed: int) -> None:
+            nonlocal shown
+            if completed - shown >= _PROGRESS_STEP or completed >= total:  # rich updates are not free
+                bar.update(task, completed=completed)
+                shown = completed
+
+        yield advance
 
 
 def validate_file(
