@@ -72,6 +72,26 @@ def test_a_changed_file_updates_only_what_changed(session: Session) -> None:
     assert last.changed_by == "loader2"
 
 
+def test_columns_missing_from_the_file_are_left_alone(session: Session) -> None:
+    A.import_csv(session, SAMPLE, actor="loader")
+    dt = f"{D}:assets:dt:DT-11KV-F01-101"
+    before = A.get_entity(session, dt)
+    report = A.import_csv(session, "class,id,make\ndt,DT-11KV-F01-101,Voltamp\n", actor="fixer")
+    assert (report.updated, report.errors) == (1, [])
+    after = A.get_entity(session, dt)
+    assert after.parent_id == before.parent_id and after.status == before.status
+    assert after.attributes == {**before.attributes, "make": "Voltamp"}
+    assert A.history(session, dt)[-1].diff == {
+        "attributes.make": {"old": "Kirloskar Electric", "new": "Voltamp"}
+    }
+    cleared = A.import_csv(session, "class,id,make,model\ndt,DT-11KV-F01-101,,\n", actor="fixer")
+    assert cleared.updated == 1 and "make" not in A.get_entity(session, dt).attributes  # blank cell: no value
+    detach = A.import_csv(session, "class,id,parent\nmeter,NM-44099999,SP-0002\n", actor="fixer")
+    assert detach.updated == 1 and A.get_entity(session, f"{D}:assets:meter:NM-44099999").parent_id == (
+        f"{D}:connections:SP-0002"
+    )
+
+
 def test_rows_may_name_parents_defined_later_in_the_file(session: Session) -> None:
     header, *rows = SAMPLE.splitlines()
     rows.reverse()
@@ -154,6 +174,12 @@ def test_the_discom_column_and_default(session: Session) -> None:
     rows[2] |= {"discom": "b.example", "id": "SS-2"}
     wrong = A.import_csv(session, csv_text(rows), actor="loader")
     assert [e.code for e in wrong.errors] == ["ASSET_WRONG_PARENT"]
+    odd = A.import_csv(
+        session, csv_text([{"class": "discom", "id": "c.example", "discom": "a.example"}]), actor="l"
+    )
+    assert [e.message for e in odd.errors] == [
+        "a DISCOM row's discom must be blank or its own id, not 'a.example'"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -5,17 +5,19 @@ row is checked and written on its own (every check in `changes.py` runs before i
 refused row leaves nothing behind); the good rows land in the caller's one transaction; each bad row is
 reported with its line number, error code and reason. Rows are applied parents first (by the class
 level in `structure.py`), so a file may name a parent defined further down. A row for an entity that
-already exists replaces its attributes, and moves or re-statuses it, only when something differs, so
-re-importing the same file changes nothing.
+already exists sets what its columns say and records a version only when something differs, so
+re-importing the same file changes nothing. A column the file does not have leaves that value alone, so
+a file of `class,id,make` corrects makes without touching parents, statuses or other attributes.
 
-File format (UTF-8, header row, one entity per row; blank cells mean "not given"):
+File format (UTF-8, header row, one entity per row; a blank cell means "no value"):
 
     class     entity class: discom, substation, feeder, dt, service-point, meter, consumer, solar, bess,
               ev-charger (aliases: transformer, battery, service_point, ev_charger)
     id        the DISCOM's internal id, verbatim (for a DISCOM row, its did:web host name)
     parent    the parent's internal id (its class follows from the row's class) or its full DID
     status    PLANNED, ACTIVE, SUSPENDED or DECOMMISSIONED; blank: ACTIVE when new, unchanged otherwise
-    discom    the owning DISCOM's host; blank: the import's default, else the file's only DISCOM row
+    discom    the owning DISCOM's host; blank: the import's default, else the file's only DISCOM row,
+              else the registry's only DISCOM; on a DISCOM row, blank or its own id
     <attr>    one column per class attribute (`rated_kva`, `sanctioned_load_w`…); a row may fill only the
               columns of its own class
 """
@@ -35,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from ies.errors import IESError, UsageError
 from ies.registry.assets._identifiers import entity_did, validate_discom_host
-from ies.registry.assets.changes import insert_entity, update_entity
+from ies.registry.assets.changes import UNCHANGED, insert_entity, update_entity
 from ies.registry.assets.errors import ConcurrentChange, ParentNotFound
 from ies.registry.assets.structure import (
     STRUCTURE,
@@ -142,6 +144,8 @@ def _parse_row(line: int, record: dict[str | None, Any], default_discom: str | N
     status = parse_status(status_cell) if status_cell else None
     discom = _cell(record, "discom")
     if spec.entity_class is EntityClass.DISCOM:
+        if discom is not None and validate_discom_host(discom) != validate_discom_host(local_id):
+            raise UsageError(f"a DISCOM row's discom must be blank or its own id, not {discom!r}")
         discom = validate_discom_host(local_id)
     discom = discom or default_discom
     if discom is None:
@@ -172,7 +176,11 @@ def _parent_did(row: _Row) -> str | None:
     return entity_did(row.discom, STRUCTURE[row.spec.parent_class].did_path, row.parent_ref)
 
 
-def _default_discom(records: list[tuple[int, dict[str | None, Any]]], given: str | None) -> str | None:
+def _default_discom(
+    session: Session, records: list[tuple[int, dict[str | None, Any]]], given: str | None
+) -> str | None:
+    """The DISCOM of rows with a blank discom cell: the one given, else the file's only DISCOM row, else
+    the registry's only DISCOM (a DISCOM's own node), else none (such rows are refused)."""
     if given is not None:
         return validate_discom_host(given)
     hosts = {
@@ -185,6 +193,14 @@ def _default_discom(records: list[tuple[int, dict[str | None, Any]]], given: str
             return validate_discom_host(hosts.pop() or "")
         except UsageError:
             return None  # that row gets its own error
+    if not hosts:
+        registered = session.scalars(
+            select(AssetEntityRow.discom)
+            .where(AssetEntityRow.entity_class == EntityClass.DISCOM.value)
+            .limit(2)
+        ).all()
+        if len(registered) == 1:
+            return registered[0]
     return None
 
 
@@ -210,8 +226,9 @@ def import_csv(
     session: Session, text: str, *, actor: str, default_discom: str | None = None, source: str = "<csv>"
 ) -> ImportReport:
     """Apply every good row of a CSV to the registry in `session` (the caller commits) and report."""
-    _, records = _read(text)
-    default = _default_discom(records, default_discom)
+    header, records = _read(text)
+    has_parent_column = "parent" in header
+    default = _default_discom(session, records, default_discom)
     report = ImportReport(source=source, rows=len(records))
 
     def refuse(line: int, exc: IESError, cls: str | None, local_id: str | None) -> None:
@@ -251,9 +268,13 @@ def import_csv(
                 report.created += 1
             else:
                 before = existing.version
+                kept = {
+                    k: v for k, v in existing.attributes.items() if k not in header
+                }  # columns not in file
                 after = update_entity(
-                    session, row.did, attributes=row.attributes, replace_attributes=True, status=row.status,
-                    parent=parent, actor=actor, reason=reason,
+                    session, row.did, attributes={**kept, **row.attributes}, replace_attributes=True,
+                    status=row.status, parent=parent if has_parent_column else UNCHANGED, actor=actor,
+                    reason=reason,
                 )  # fmt: skip
                 if after.version == before:
                     report.unchanged += 1
