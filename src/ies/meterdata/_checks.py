@@ -94,9 +94,31 @@ def check_batch(blocks: Sequence[Block], limits: Sequence[Limits]) -> BatchResul
             )
             if issue.rule in (R.MD_QUALITY_FLAG_INVALID, R.MD_CELL_TYPE, R.MD_SEQUENCE_ARITY):
                 result.rejected[index][position, :] = True
+        _id_range(index, block, result)
     _value_rules(blocks, limits, result)
     result.findings.sort(key=lambda f: (f.block, -1 if f.row is None else f.row))
     return result
+
+
+def _id_range(index: int, block: Block, result: BatchResult) -> None:
+    """Ids the schema forbids (negative) or no grid reaches (≥ 2^33 intervals); such rows are not used.
+
+    A row whose id was missing altogether is already reported by the decoder (id -1 placeholder).
+    """
+    out_of_range = np.flatnonzero((block.ids < 0) | (block.ids >= _ID_SPAN))
+    if not len(out_of_range):
+        return
+    reported = {p for p, issue in block.row_issues if issue.rule == "schema.required"}
+    for position in out_of_range.tolist():
+        if position in reported:
+            continue
+        value = int(block.ids[position])
+        rule, text = (
+            ("schema.minimum", f"interval id {value} is below 0")
+            if value < 0
+            else (R.MD_INTERVAL_MISALIGNED, f"interval id {value} is beyond any interval grid")
+        )
+        result.findings.append(RawFinding(index, position, None, rule, text, f"/intervals/{position}/id"))
 
 
 def _row_order(

@@ -124,6 +124,17 @@ def test_wrong_cell_types_are_reported_per_cell(write_doc: Callable[[Any, str], 
     assert {(f.interval_id, f.rule) for f in report.findings} == {(1, R.MD_CELL_TYPE), (2, R.MD_CELL_TYPE)}
 
 
+def test_ids_out_of_range_are_reported_not_dropped(write_doc: Callable[[Any, str], Path]) -> None:
+    for rows in ([(0, [1.0]), (-3, [1.0]), (1, [1.0])], [(0, [1.0]), (1, [1.0]), (2**40, [1.0])]):
+        report = validate_file(write_doc([descriptor(), interval("m", rows)], "d.json"))
+        assert [(f.path, f.rule) for f in report.findings] == [
+            (
+                "/1/intervals/1/id" if rows[1][0] < 0 else "/1/intervals/2/id",
+                "schema.minimum" if rows[1][0] < 0 else R.MD_INTERVAL_MISALIGNED,
+            )
+        ]
+
+
 def test_reading_type_by_obis_or_short_label(write_doc: Callable[[Any, str], Path]) -> None:
     desc = descriptor()
     desc["payloadDescriptorSets"][0]["payloadDescriptors"][0]["readingType"] = "1.0.1.29.0.255"
