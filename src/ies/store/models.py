@@ -13,6 +13,7 @@ TABLE_MODULES = [
     "ies.exchange.tables",
     "ies.discovery.tables",
     "ies.audit.tables",
+    "ies.policy.tables",
     "ies.credentials.tables",
 ]
 
