@@ -15,8 +15,17 @@ from typing import Any
 
 import pytest
 
-from ies.credentials import CredentialMalformed, IssuerKey, ProofFormat, UnsafeNoStatusCheck, verify
+from ies.credentials import (
+    CredentialMalformed,
+    CredentialSignatureInvalid,
+    IssuerKey,
+    ProofFormat,
+    UnknownKey,
+    verify,
+)
 from ies.credentials.data_integrity import add_proof, hash_data, proof_configuration, transform
+from ies.credentials.issuer_keys import resolve_public_key
+from ies.credentials.verify import check_signature, parse_secured
 from ies.identity.multibase import ED25519_PUB, encode_multikey
 from ies.identity.resolver import DIDResolver
 
@@ -98,16 +107,28 @@ class TestVector:
         assert key.ed25519().sign(combined).hex() == _text(fmt, "sigHex").strip()
         assert signed["proof"]["proofValue"] == _text(fmt, "sigBTC58").strip()
 
-    def test_published_signed_document_verifies(self, fmt: ProofFormat) -> None:
-        result = verify(
-            _signed(fmt),
-            resolver=DIDResolver(),
-            at=datetime(2024, 1, 1, tzinfo=UTC),
-            status_checker=UnsafeNoStatusCheck(),
+    def test_published_signed_document_signature_verifies(self, fmt: ProofFormat) -> None:
+        secured = parse_secured(_signed(fmt))
+        assert secured.format is fmt and secured.verification_method == VM
+        key = resolve_public_key(
+            DIDResolver(), VM, signer=VM.split("#")[0], relationship="assertionMethod", at=CREATED
         )
-        assert result.format is fmt
-        assert result.verification_method == VM
-        assert result.credential["credentialSubject"]["alumniOf"] == "The School of Examples"
+        check_signature(secured, key)
+
+    def test_published_signed_document_tampered_fails(self, fmt: ProofFormat) -> None:
+        signed = _signed(fmt)
+        signed["credentialSubject"]["alumniOf"] = "Another School"
+        key = resolve_public_key(
+            DIDResolver(), VM, signer=VM.split("#")[0], relationship="assertionMethod", at=CREATED
+        )
+        with pytest.raises(CredentialSignatureInvalid):
+            check_signature(parse_secured(signed), key)
+
+    def test_verify_refuses_it_because_the_issuer_is_not_the_key_holder(self, fmt: ProofFormat) -> None:
+        """The vectors' issuer is an https URL while the key is a did:key: not a key of the issuer."""
+        with pytest.raises(UnknownKey, match=r"signer is https://vc\.example/issuers/5678") as caught:
+            verify(_signed(fmt), resolver=DIDResolver(), at=datetime(2024, 1, 1, tzinfo=UTC))
+        assert caught.value.code == "VC_UNKNOWN_KEY"
 
 
 def test_jcs_proof_value_named_in_the_issue() -> None:
