@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import importlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import orjson
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 import ies
@@ -89,6 +90,8 @@ class NodeRuntime:
             validators=validators,
         )
         self.catalog: dict[str, Any] | None = None
+        self.routers: list[APIRouter] = []  # extra HTTP routes that use cases add
+        self.startup: list[Callable[[], Awaitable[None]]] = []  # run once the server is up
         if cfg.has_role(Role.CDS):
             install_cds(self.router, CatalogStore(self.engine))
         if cfg.has_role(Role.BPP):
@@ -96,6 +99,27 @@ class NodeRuntime:
                 cfg.path(cfg.catalog_file) if cfg.catalog_file else None, cfg.subscriber_id
             )
             install_bpp_defaults(self.router, self.catalog)
+        for name in cfg.usecases:
+            self._install_usecase(name)
+
+    def _install_usecase(self, name: str) -> None:
+        """Load `ies.usecases.<name>` and let it register its handlers, routes and tables on this node.
+
+        Entry points sit above use cases, so the node imports them by name; a use case never imports the
+        node module beyond the `NodeRuntime` it is handed.
+        """
+        if not name.isidentifier():
+            raise UsageError(f"use case name {name!r} is not a package name")
+        try:
+            module = importlib.import_module(f"ies.usecases.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name and exc.name.startswith(f"ies.usecases.{name}"):
+                raise UsageError(f"unknown use case {name!r}") from None
+            raise
+        install = getattr(module, "install", None)
+        if install is None:
+            raise UsageError(f"use case {name!r} has no install(runtime) function")
+        install(self)
 
     async def send_callback(self, msg: InboundMessage, action: str, answer: dict[str, Any]) -> None:
         ctx = msg.context.wire()
@@ -200,6 +224,8 @@ def create_app(cfg: NodeConfig) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        for hook in rt.startup:
+            await hook()
         yield
         await rt.aclose()
 
@@ -211,6 +237,8 @@ def create_app(cfg: NodeConfig) -> FastAPI:
     )
     app.state.runtime = rt
     app.state.engine = rt.engine
+    for extra in rt.routers:
+        app.include_router(extra)
 
     def require_operator(request: Request) -> None:
         given = request.headers.get("authorization", "")

@@ -46,6 +46,8 @@ class NodeConfig(BaseModel):
     rotation_grace_s: int = 86400
     auto_approve: bool = False
     log_bodies: bool = True
+    usecases: list[str] = Field(default_factory=list, description="use-case packages this node runs")
+    settings: dict[str, Any] = Field(default_factory=dict, description="free-form settings per use case")
     home: Path = Field(default=Path("."), exclude=True)
 
     @field_validator("roles", mode="before")
@@ -124,6 +126,9 @@ def init_node(
     database_url: str | None = None,
     auto_approve: bool = False,
     overwrite: bool = False,
+    usecases: list[str] | None = None,
+    settings: dict[str, Any] | None = None,
+    catalog_file: str | None = None,
 ) -> Path:
     """Create a node folder: config.toml, keys.json (0600) and admin.token (0600)."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -143,6 +148,12 @@ def init_node(
         "network_id": network_id,
         "auto_approve": auto_approve,
     }
+    if catalog_file:
+        node["catalog_file"] = str(Path(catalog_file).resolve())
+    if usecases:
+        node["usecases"] = list(usecases)
+    if settings:
+        node["settings"] = settings
     if registry_url:
         node["registry_url"] = registry_url
     if cds_url:

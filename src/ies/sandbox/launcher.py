@@ -130,6 +130,9 @@ def start_network(spec: NetworkSpec, home: Path, progress: Progress = lambda _m:
                 registry_url=None if is_registry else registry_url,
                 cds_url=None if is_registry else cds_url,
                 network_id=spec.network_id,
+                usecases=list(node.usecases),
+                catalog_file=node.catalog_file,
+                settings=node.settings,
             )
             cfg = load_config(cfg_path)
             log_path = nodes_dir / node.name / "node.log"

@@ -27,6 +27,8 @@ class NodeSpec:
     name: str
     roles: tuple[str, ...]
     catalog_file: str | None = None
+    usecases: tuple[str, ...] = ()
+    settings: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,13 @@ def load_spec(path: Path) -> NetworkSpec:
         if name in seen:
             raise UsageError(f"network config {path}: node name {name!r} appears twice")
         seen.add(name)
-        nodes.append(NodeSpec(name, roles, raw.get("catalog_file")))
+        usecases = raw.get("usecases", [])
+        if not isinstance(usecases, list) or not all(isinstance(u, str) for u in usecases):
+            raise UsageError(f"network config {path}: nodes[{i}].usecases must be a list of names")
+        settings = raw.get("settings", {})
+        if not isinstance(settings, dict):
+            raise UsageError(f"network config {path}: nodes[{i}].settings must be a table")
+        nodes.append(NodeSpec(name, roles, raw.get("catalog_file"), tuple(usecases), settings))
     spec = NetworkSpec(
         name=str(net.get("name", "local")),
         network_id=str(net.get("network_id", NetworkSpec.network_id)),
