@@ -1,10 +1,11 @@
-"""`ies assets import|export|show|tree|history|structure`: the asset registry from the command line.
+"""`ies assets import|export|list|show|tree|history|update|structure`: the asset registry from a shell.
 
 The database is `--db URL`, else `$IES_DATABASE_URL`, else `sqlite:///./.ies/node.db` (the node's own
 file). Every command has `--json` for scripts.
 
-Exit codes: 0 done; 1 an entity is not found, or an import refused some rows (the good rows are still
-imported, and the refused ones are listed with their line numbers); 2 the input cannot be used (missing or
+Exit codes: 0 done; 1 an entity is not found, a change is refused (invalid attributes, wrong parent,
+forbidden transition…), or an import refused some rows (the good rows are still imported, and the refused
+ones are listed with their line numbers); 2 the input cannot be used (missing or
 malformed CSV, unusable database URL, a time without a timezone).
 """
 
@@ -141,6 +142,93 @@ def export_command(
     except OSError as exc:
         raise UsageError(f"cannot write {output}: {exc}") from None
     console.print(f"wrote {text.count(chr(10)) - 1} entities to {output}", highlight=False)
+
+
+@assets_app.command("list")
+@handles_errors
+def list_command(
+    db: str | None = DbOption,
+    entity_class: str | None = typer.Option(None, "--class", help="Only this class (meter, dt, …)."),
+    status: str | None = typer.Option(None, "--status", help="Only this status."),
+    discom: str | None = typer.Option(None, "--discom", help="Only this DISCOM."),
+    local_id: str | None = typer.Option(None, "--local-id", help="Find by the DISCOM's internal id."),
+    as_of: str | None = AsOfOption,
+    limit: int = typer.Option(100, "--limit", min=1, max=10_000),
+    as_json: bool = JsonOption,
+) -> None:
+    """List entities matching every filter given, ordered by id."""
+    from ies.registry.assets import queries
+    from ies.registry.assets.structure import parse_entity_class, parse_status
+
+    with _session(db, create=False) as session:
+        found = queries.find_entities(
+            session,
+            discom=discom,
+            entity_class=parse_entity_class(entity_class) if entity_class else None,
+            status=parse_status(status) if status else None,
+            local_id=local_id,
+            as_of=queries.parse_time(as_of) if as_of else None,
+            limit=limit,
+        )
+    if as_json:
+        print_json({"entities": [e.model_dump(mode="json") for e in found]})
+        return
+    table = Table("id", "class", "status", "parent")
+    for e in found:
+        table.add_row(e.id, e.entity_class, e.status, e.parent_id or "—")
+    console.print(table, highlight=False)
+
+
+def _parse_assignments(pairs: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--set expects NAME=VALUE, got {pair!r}")
+        out[name.strip()] = value.strip()
+    return out
+
+
+@assets_app.command("update")
+@handles_errors
+def update_command(
+    entity_id: str = typer.Argument(..., help="The entity's DID."),
+    db: str | None = DbOption,
+    status: str | None = typer.Option(None, "--status", help="New lifecycle status."),
+    set_: list[str] = typer.Option([], "--set", help="Set an attribute: NAME=VALUE (repeatable)."),
+    unset: list[str] = typer.Option([], "--unset", help="Remove an optional attribute (repeatable)."),
+    parent: str | None = typer.Option(None, "--parent", help="Move under this parent (DID)."),
+    detach: bool = typer.Option(False, "--detach", help="Remove the parent link."),
+    expected_version: int | None = typer.Option(None, "--expected-version", help="Refuse unless at it."),
+    reason: str | None = typer.Option(None, "--reason", help="Recorded with the change."),
+    actor: str | None = typer.Option(None, "--actor", help="Recorded as the author [default: cli:$USER]."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Change one entity's status, attributes or parent; records a new version if anything changed."""
+    from ies.registry.assets import queries
+    from ies.registry.assets.changes import UNCHANGED, update_entity
+
+    if parent is not None and detach:
+        raise UsageError("give --parent or --detach, not both")
+    attributes: dict[str, Any] = _parse_assignments(set_)
+    attributes.update({name: None for name in unset})
+    with _session(db, create=False) as session:
+        prior = queries.get_entity(session, entity_id).version
+        after = update_entity(
+            session,
+            entity_id,
+            actor=actor or _default_actor(),
+            attributes=attributes or None,
+            status=status,
+            parent=None if detach else (parent if parent is not None else UNCHANGED),
+            expected_version=expected_version,
+            reason=reason,
+        )
+    if as_json:
+        print_json({"entity": after.model_dump(mode="json")})
+    else:
+        what = "unchanged" if after.version == prior else "recorded"
+        console.print(f"{after.id}: version {after.version} {what}, {after.status}", highlight=False)
 
 
 @assets_app.command("show")

@@ -153,3 +153,34 @@ def test_sample_import_and_export_round_trip(tmp_path: Path) -> None:
     assert code == code2 == 0 and first == second and first.count("\n") == 38
     code, _, err = ies("assets", "import", "--sample", str(tmp_path / "out.csv"), "--db", db)
     assert code == 2 and "either a CSV file or --sample" in err
+
+
+def test_update_and_list(loaded: str) -> None:
+    code, out, _ = ies(
+        "assets", "update", METER, "--db", loaded, "--status", "SUSPENDED", "--set", "accuracy_class=0.5S",
+        "--unset", "make", "--reason", "tamper", "--actor", "lineman", "--json",
+    )  # fmt: skip
+    assert code == 0
+    entity = json.loads(out)["entity"]
+    assert (entity["version"], entity["status"], entity["updated_by"]) == (2, "SUSPENDED", "lineman")
+    assert entity["attributes"]["accuracy_class"] == "0.5S" and "make" not in entity["attributes"]
+    code, out, _ = ies("assets", "update", METER, "--db", loaded, "--status", "SUSPENDED")
+    assert code == 0 and "version 2 unchanged" in out
+    code, out, _ = ies(
+        "assets", "list", "--db", loaded, "--class", "meter", "--status", "suspended", "--json"
+    )
+    assert code == 0 and [e["id"] for e in json.loads(out)["entities"]] == [METER]
+    code, out, _ = ies("assets", "list", "--db", loaded, "--class", "transformer")
+    assert code == 0 and out.count("ACTIVE") == 4
+    refused = [
+        (["--status", "PLANNED"], 1, "ASSET_TRANSITION_NOT_ALLOWED"),
+        (["--set", "phases"], 2, "NAME=VALUE"),
+        (["--set", "phases=2"], 1, "ASSET_INVALID_ATTRIBUTES"),
+        (["--parent", f"{D}:assets:dt:DT-11KV-F01-102"], 1, "ASSET_WRONG_PARENT"),
+        (["--detach", "--parent", "x"], 2, "not both"),
+        (["--detach"], 1, "ASSET_HIERARCHY_CONFLICT"),
+        (["--expected-version", "1", "--set", "phases=3"], 1, "ASSET_VERSION_MISMATCH"),
+    ]
+    for args, want, message in refused:
+        code, _, err = ies("assets", "update", METER, "--db", loaded, *args)
+        assert (code, message in err) == (want, True), (args, err)

@@ -37,14 +37,17 @@ class EntityNotFound(NotFoundError):
 
 
 class InvalidAttributes(UsageError):
+    exit_code = 1
     code = "ASSET_INVALID_ATTRIBUTES"
 
 
 class ParentNotFound(UsageError):
+    exit_code = 1
     code = "ASSET_PARENT_NOT_FOUND"
 
 
 class WrongParent(UsageError):
+    exit_code = 1
     code = "ASSET_WRONG_PARENT"
 
 
