@@ -250,42 +250,86 @@ def _group_columns(group: ReadingGroup) -> list[int]:
 def _render_rows(
     rows: list[Any], keep: np.ndarray, series: _Series, layout: Layout, summary: VeeSummary
 ) -> list[dict[str, Any]]:
+    """The edited rows, in the form of the input: compact payloads + overrides, or elaborated readings."""
     out: list[dict[str, Any]] = []
     groups = layout.groups
+    elaborated = not any(isinstance(r, dict) and "payloads" in r for r in rows)
     for p in range(len(series.present)):
         row_index = int(series.present[p])
         estimated = [g for g in range(len(groups)) if series.method[p, g] != METHOD_NONE]
         left = [g for g in range(len(groups)) if (p, g) in series.rejected_left]
-        if row_index < 0:
-            if len(estimated) < len(groups) or np.isnan(series.values[p]).any():
-                summary.unresolved += len(groups) - len(estimated)
-                continue  # an interval that cannot be filled completely stays missing
-            row: dict[str, Any] = {"id": series.first_id + p}
-            overrides: list[dict[str, Any]] = []
-        else:
-            original = rows[int(keep[row_index])]
-            row = {k: v for k, v in original.items() if k not in ("payloads", "overrides", "readings")}
-            overrides = [o for o in original.get("overrides") or [] if _keeps(o, layout.arity)]
-        touched = set()
+        if row_index < 0 and (len(estimated) < len(groups) or np.isnan(series.values[p]).any()):
+            summary.unresolved += len(groups) - len(estimated)
+            continue  # an interval that cannot be filled completely stays missing
+        original: dict[str, Any] = (
+            rows[int(keep[row_index])] if row_index >= 0 else {"id": series.first_id + p}
+        )
         for g in estimated:
-            for k in _group_columns(groups[g]):
-                touched.add(k)
-                overrides.append(_override(k, int(series.method[p, g]), series.fail[(p, g)]))
             summary.estimated += 1
             summary.methods[METHOD_NAMES[int(series.method[p, g])]] += 1
-        for g in left:
-            summary.unresolved += 1
-            for k in _group_columns(groups[g]):
-                touched.add(k)
-                overrides.append(
-                    {"descriptorIndex": k, "validationStatus": "REJECTED", "failCode": "VEE-REJECTED"}
-                )
-        overrides = [o for o in overrides if o.get("descriptorIndex") not in touched or "failCode" in o]
-        row["payloads"] = [float(v) for v in series.values[p]]
-        if overrides:
-            row["overrides"] = sorted(overrides, key=lambda o: o["descriptorIndex"])
-        out.append(row)
+        summary.unresolved += len(left)
+        render = _render_elaborated if elaborated else _render_compact
+        out.append(render(original, p, estimated, left, series, layout))
     return out
+
+
+def _render_compact(
+    original: dict[str, Any], p: int, estimated: list[int], left: list[int], series: _Series, layout: Layout
+) -> dict[str, Any]:
+    row = {k: v for k, v in original.items() if k not in ("payloads", "overrides", "readings")}
+    overrides = [o for o in original.get("overrides") or [] if _keeps(o, layout.arity)]
+    touched: set[int] = set()
+    for g in estimated:
+        for k in _group_columns(layout.groups[g]):
+            touched.add(k)
+            overrides.append(_override(k, int(series.method[p, g]), series.fail[(p, g)]))
+    for g in left:
+        for k in _group_columns(layout.groups[g]):
+            touched.add(k)
+            overrides.append(
+                {"descriptorIndex": k, "validationStatus": "REJECTED", "failCode": "VEE-REJECTED"}
+            )
+    overrides = [o for o in overrides if o.get("descriptorIndex") not in touched or "failCode" in o]
+    row["payloads"] = [float(v) for v in series.values[p]]
+    if overrides:
+        row["overrides"] = sorted(overrides, key=lambda o: o["descriptorIndex"])
+    return row
+
+
+def _render_elaborated(
+    original: dict[str, Any], p: int, estimated: list[int], left: list[int], series: _Series, layout: Layout
+) -> dict[str, Any]:
+    """Elaborated rows keep their Reading objects; estimated readings carry their flags inline."""
+    row = dict(original)
+    readings = [dict(r) for r in original.get("readings") or [] if isinstance(r, dict)]
+    by_type = {r.get("readingType"): r for r in readings}
+    for g in [*estimated, *left]:
+        group = layout.groups[g]
+        reading = by_type.get(group.reading_type)
+        if reading is None:
+            reading = by_type[group.reading_type] = {"readingType": group.reading_type}
+            readings.append(reading)
+        if g in left:
+            reading.update({"validationStatus": "REJECTED", "failCode": "VEE-REJECTED"})
+            continue
+        for attribute, column in (
+            ("value", group.value),
+            ("openingValue", group.opening),
+            ("closingValue", group.closing),
+        ):
+            if column is not None:
+                reading[attribute] = float(series.values[p, column])
+        method = METHOD_NAMES[int(series.method[p, g])]
+        reading.update(
+            {
+                "validationStatus": "ESTIMATED",
+                "source": "ESTIMATED",
+                "changeMethod": method,
+                "failCode": series.fail[(p, g)],
+            }
+        )
+    row["readings"] = readings
+    return row
 
 
 def _keeps(override: Any, arity: int) -> bool:
@@ -322,6 +366,15 @@ def _vee_profile(
     summary.rejected += (block.rows - normal.rows) * groups
     summary.dropped_readings += (block.rows - normal.rows) * groups
     series = _edit_series(normal, context.limits.get(meter, _NO_LIMITS), max_interp, summary)
+    unchanged = (
+        normal.rows == block.rows
+        and not (np.diff(keep) < 0).any()
+        and not series.method.any()
+        and not series.rejected_left
+        and not (series.present < 0).any()
+    )
+    if unchanged:
+        return raw  # nothing to edit: the profile is copied byte for byte
     edited = dict(profile)
     edited["intervals"] = _render_rows(profile["intervals"], keep, series, layout, summary)
     return orjson.dumps(edited)

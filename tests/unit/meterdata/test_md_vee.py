@@ -23,8 +23,8 @@ from ies.meterdata._estimate import (
 from ies.meterdata.bulk import validate_file
 from ies.meterdata.synth import generate
 from ies.meterdata.vee import MISSING_FAIL_CODE, run_vee
+from ies.schemas import DATA_ROOT, validate
 from ies.schemas import rule_ids as R
-from ies.schemas import validate
 
 from .conftest import customer, descriptor, interval
 
@@ -237,3 +237,35 @@ def test_cumulative_registers_are_never_profiled() -> None:
     est = estimate_series(y, np.zeros(40, dtype=np.int64), per_day=4, cumulative=True)
     assert np.isnan(est.values[35:]).all()
     assert METHOD_WEEKDAY not in est.method.tolist()
+
+
+def test_elaborated_rows_get_estimated_readings_inline(tmp_path: Path) -> None:
+    example = DATA_ROOT / "schemas" / "MeterData" / "v0.6" / "examples" / "IntervalProfile_Elaborated.json"
+    doc = json.loads(example.read_text())
+    del doc[1]["intervals"][2]  # id 2: 5.21 kWh import, 0.12 kWh export
+    source, target = tmp_path / "in.json", tmp_path / "out.json"
+    source.write_text(json.dumps(doc))
+    summary = run_vee(source, target)
+    row = _rows_by_id(target, 1)[2]
+    assert "payloads" not in row
+    imp, exp = row["readings"]
+    assert imp["readingType"] == "kWh imp block" and imp["value"] == pytest.approx((4.85 + 5.04) / 2)
+    assert imp["validationStatus"] == "ESTIMATED" and imp["changeMethod"] == "linear-interpolation"
+    assert imp["failCode"] == MISSING_FAIL_CODE and exp["value"] == pytest.approx(0.0)
+    assert summary.output_valid and summary.estimated == 2
+    assert validate(json.loads(target.read_text()), "MeterData", "0.6", jsonld=False).errors == []
+
+
+def test_clean_profiles_are_copied_byte_for_byte(tmp_path: Path) -> None:
+    source, target = tmp_path / "in.json", tmp_path / "out.json"
+    generate(source, meters=3, days=1, seed=2)
+    summary = run_vee(source, target)
+    assert summary.output_valid and summary.estimated == summary.rejected == 0
+    assert [_canonical(p) for p in json.loads(target.read_text())] == [
+        _canonical(p) for p in json.loads(source.read_text())
+    ]
+    assert target.read_bytes().replace(b"\n", b"") == source.read_bytes().replace(b"\n", b"")
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
