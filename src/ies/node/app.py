@@ -40,7 +40,11 @@ from ies.registry.records import KeyRecord, Role
 from ies.registry.service import RegistryState, registry_router
 from ies.store import migrate, open_engine, session_factory, utcnow
 
-__all__ = ["NodeRuntime", "create_app"]
+__all__ = ["ROLE_INSTALLERS", "NodeRuntime", "create_app"]
+
+#: Building blocks that bring a role to a node: "module:function", called with the NodeRuntime, which the
+#: function extends (handlers on `runtime.router`, routes in `runtime.routers`, hooks in `runtime.startup`).
+ROLE_INSTALLERS: dict[Role, str] = {}
 
 
 def _audit_sink() -> AuditSink:
@@ -99,8 +103,16 @@ class NodeRuntime:
                 cfg.path(cfg.catalog_file) if cfg.catalog_file else None, cfg.subscriber_id
             )
             install_bpp_defaults(self.router, self.catalog)
+        for role, target in ROLE_INSTALLERS.items():
+            if cfg.has_role(role):
+                self._call_installer(target)
         for name in cfg.usecases:
             self._install_usecase(name)
+
+    def _call_installer(self, target: str) -> None:
+        module_name, _, function = target.partition(":")
+        install = getattr(importlib.import_module(module_name), function)
+        install(self)
 
     def _install_usecase(self, name: str) -> None:
         """Load `ies.usecases.<name>` and let it register its handlers, routes and tables on this node.
