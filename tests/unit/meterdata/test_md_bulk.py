@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ies.errors import InvalidJSON, UsageError
 from ies.meterdata.bulk import validate_file
@@ -40,6 +42,22 @@ def test_every_injected_fault_is_found_and_nothing_else(tmp_path: Path, seed: in
     faulty = {f.meter for f in dataset.faults}
     for meter, summary in report.meters.items():
         assert (summary.errors + summary.warnings > 0) == (meter in faulty)
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    seed=st.integers(0, 2**31),
+    kinds=st.lists(st.sampled_from(sorted(FAULT_KINDS)), min_size=1, max_size=4, unique=True),
+    share=st.sampled_from([0.0, 0.5, 1.0]),
+)
+def test_each_fault_kind_fires_its_rule_and_no_other(
+    tmp_path_factory: pytest.TempPathFactory, seed: int, kinds: list[str], share: float
+) -> None:
+    """Valid generated series, mutated in the ways the rules forbid: exactly the matching findings."""
+    path = tmp_path_factory.mktemp("prop") / "bulk.json"
+    dataset = generate(path, meters=12, days=1, seed=seed, faults=8, kinds=kinds, prosumer_share=share)
+    report = validate_file(path, max_findings=10_000)
+    assert _found(report) == {(f.element, f.interval_id, f.rule) for f in dataset.faults}
 
 
 def test_clean_generated_file_is_valid_for_both_validators(tmp_path: Path) -> None:
