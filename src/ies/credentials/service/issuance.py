@@ -13,6 +13,10 @@ The pipeline, in order (nothing is stored unless every step passes):
       placeholder status — before any status index is spent;
   (5) in one transaction: allocate random status indexes, sign with `ies.credentials.issue`, record the
       credential (`vc_issued_credentials`) and append a `credential.issue` audit line (no claims in it).
+
+Without a requested format the credential gets `ies.credentials.issue.default_format`: eddsa-rdfc-2022 when
+it canonicalises offline, else eddsa-jcs-2022 — the published IES contexts import contexts that cannot be
+bundled, so IES credentials are signed with eddsa-jcs-2022 and RDFC is used for the status lists.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from ies.credentials.issue import issue
+from ies.credentials.issue import default_format, issue
 from ies.credentials.model import ProofFormat
 from ies.credentials.service.holder import HolderBinding
 from ies.credentials.service.state import IssuerState
@@ -46,6 +50,7 @@ __all__ = [
     "STATUS_METHODS",
     "check_credential",
     "credential_type",
+    "default_disclosable",
     "issue_credential",
     "parse_format",
     "status_plan",
@@ -65,8 +70,9 @@ _DEFAULT_STATUS = {
 }
 
 
-def parse_format(value: Any, default: ProofFormat) -> ProofFormat:
-    if value is None:
+def parse_format(value: Any, default: ProofFormat | None) -> ProofFormat | None:
+    """The requested proof format; None means "the best Data Integrity format this credential allows"."""
+    if value is None or value == "auto":
         return default
     try:
         return ProofFormat(value)
@@ -175,11 +181,31 @@ def check_credential(state: IssuerState, credential: Any, *, status: Any = None)
     return draft
 
 
+def default_disclosable(credential: dict[str, Any]) -> list[str]:
+    """SD-JWT default: every claim under credentialSubject (one level into objects) except `id`.
+
+    So a passport holder can show `consumptionProfiles` (sanctioned load, tariff category) and withhold
+    `customerDetails.fullName`, `installationAddress` and `customerProfile.idRef` (the government id).
+    """
+    subject = credential.get("credentialSubject")
+    if not isinstance(subject, dict):
+        return []
+    paths: list[str] = []
+    for name, value in subject.items():
+        if name == "id":
+            continue
+        if isinstance(value, dict) and value:
+            paths += [f"credentialSubject.{name}.{child}" for child in value]
+        else:
+            paths.append(f"credentialSubject.{name}")
+    return paths
+
+
 def issue_credential(
     state: IssuerState,
     credential: Any,
     *,
-    proof_format: ProofFormat,
+    proof_format: ProofFormat | None,
     binding: HolderBinding,
     status: Any = None,
     disclosable: Sequence[str] = (),
@@ -195,7 +221,6 @@ def issue_credential(
     cid = draft["id"]
     placeholder = [StatusAllocation("placeholder", 0, p) for p in ("revocation", "suspension")]
     require_valid(_with_status(draft, _status(state, cid, plan, placeholder)), family, at=now)
-    key = state.keys.for_format(proof_format)
     sessions = session_factory(state.engine)
     with sessions.begin() as session:
         if session.get(IssuedCredentialRow, cid) is not None:
@@ -206,13 +231,16 @@ def issue_credential(
             else []
         )
         final = _with_status(draft, _status(state, cid, plan, allocations))
+        fmt = proof_format or default_format(final)
+        if fmt is ProofFormat.SD_JWT_VC and not disclosable:
+            disclosable = default_disclosable(final)
         signed = issue(
             final,
-            key=key,
-            format=proof_format,
+            key=state.keys.for_format(fmt),
+            format=fmt,
             created=now,
             disclosable=disclosable,
-            holder=binding.holder if binding.holder.startswith("did:") else None,
+            holder=binding.holder if binding.holder.startswith("did:key:") else None,
             schema_check=False,
         )
         valid_until = _instant(final["validUntil"], "validUntil")
@@ -220,7 +248,7 @@ def issue_credential(
             IssuedCredentialRow(
                 credential_id=cid,
                 credential_type=family,
-                proof_format=proof_format.value,
+                proof_format=fmt.value,
                 holder_binding=binding.method,
                 issued_at=now,
                 valid_from=_instant(final["validFrom"], "validFrom"),
@@ -236,7 +264,7 @@ def issue_credential(
             cid,
             {
                 "type": family,
-                "format": proof_format.value,
+                "format": fmt.value,
                 "holderBinding": binding.method,
                 "status": plan,
                 "validUntil": final["validUntil"],

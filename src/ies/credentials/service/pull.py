@@ -31,7 +31,7 @@ from ies.credentials.service.issuance import VC_V2, check_credential, issue_cred
 from ies.credentials.service.pdf import credential_lines, render_pdf
 from ies.credentials.service.state import IssuerState
 from ies.credentials.tables import SubjectRecordRow
-from ies.errors import IESError, NotFoundError, UsageError
+from ies.errors import IESError, InternalError, NotFoundError, UsageError
 from ies.schemas import get as schema_entry
 from ies.store import session_factory, utcnow
 
@@ -108,17 +108,17 @@ def digilocker_pull(state: IssuerState, raw: bytes, hmac_value: str | None) -> t
         signed, _ = issue_credential(
             state,
             credential,
-            proof_format=state.settings.default_format,
+            proof_format=None,  # Data Integrity, so VcType is application/ld+json as IES requires
             binding=HolderBinding("digilocker", f"digilocker.gov.in:{request.digilocker_id or '-'}"),
             audit_actor="digilocker.gov.in",
         )
     except IESError as err:
         return err.http_status, pull_response_xml(request, status=0)
     if not isinstance(signed, dict):
-        raise UsageError("DigiLocker needs a Data Integrity default format (VcType application/ld+json)")
+        raise InternalError("a Data Integrity issuance returned no JSON-LD document")
+    vc_bytes = json.dumps(signed, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     suffix = f"{request.consumer_no}-{request.period}" if request.period else request.consumer_no
     uri = f"{state.settings.digilocker_issuer_id}-{request.doc_type}-{suffix}"
     title, lines = credential_lines(signed, verify_url=state.settings.url("/credentials/verify"))
-    vc_bytes = json.dumps(signed, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     pdf = render_pdf(title, [f"DigiLocker URI: {uri}", *lines])
     return 200, pull_response_xml(request, status=1, uri=uri, pdf=pdf, vc=vc_bytes)

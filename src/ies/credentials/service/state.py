@@ -31,7 +31,8 @@ class IssuerSettings:
     name: str
     base_url: str
     namespace: str
-    default_format: ProofFormat = ProofFormat.EDDSA_RDFC_2022
+    default_format: ProofFormat | None = None
+    """None: eddsa-rdfc-2022 when the credential canonicalises offline, else eddsa-jcs-2022."""
     status_list_format: ProofFormat = ProofFormat.EDDSA_RDFC_2022
     default_validity: timedelta = timedelta(days=365)
     status_list_ttl_s: int = 300

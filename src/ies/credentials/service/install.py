@@ -1,0 +1,175 @@
+"""Wiring the issuer role into a node, and building a stand-alone verifier app.
+
+    install(runtime)                  for nodes whose config names the ISSUER role: adds to runtime.routers
+    install_issuer(app, runtime)      the same on an app that is already built
+    create_verifier_app(overrides)    a verifier process: POST /credentials/verify, /presentations/verify
+
+What `install_issuer` takes from the node (`ies.node.app.NodeRuntime`): its store, its did:web and current
+Ed25519 key (read at signing time, so a key rotation is picked up at once), its admin token, its public URL
+(status list and DeDi URLs are built on it) and the folder of its key file, where the ES256 key
+(`credentials-p256.pem`, 0600) and the DigiLocker API key (`digilocker.key`) live.
+
+Environment (read once, at install):
+    IES_VC_STATUS_TTL_S            how long verifiers may cache our status lists (default 300, max 3600)
+    IES_VC_DEFAULT_FORMAT          proof format when a request names none (default: auto, i.e. Data Integrity)
+    IES_DID_OVERRIDES              JSON object DID → base URL, for resolving other sandbox DIDs
+    IES_DIGILOCKER_API_KEY_FILE    DigiLocker API key file (default: digilocker.key next to keys.json)
+    IES_DIGILOCKER_ISSUER_ID       the issuer id DigiLocker assigned (default: in.ies.<node name>)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+
+import ies
+from ies.credentials.service.issuance import parse_format
+from ies.credentials.service.keys import P256_KEY_FILE, IssuerKeys, load_or_create_p256
+from ies.credentials.service.routes import issuer_router, verifier_router
+from ies.credentials.service.state import IssuerSettings, IssuerState, VerifierState
+from ies.errors import UsageError
+from ies.identity.did_router import did_router
+from ies.identity.did_web import did_web_location, node_did_document
+from ies.identity.resolver import DIDResolver
+from ies.store import utcnow
+
+__all__ = [
+    "DIGILOCKER_KEY_FILE",
+    "create_verifier_app",
+    "install",
+    "install_issuer",
+    "issuer_state_from_runtime",
+    "overrides_from_env",
+]
+
+DIGILOCKER_KEY_FILE = "digilocker.key"
+
+
+def overrides_from_env() -> dict[str, str]:
+    """IES_DID_OVERRIDES as a dict (a JSON object of DID → URL); UsageError when malformed."""
+    text = os.environ.get("IES_DID_OVERRIDES", "").strip()
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise UsageError("IES_DID_OVERRIDES must be a JSON object of DID → URL") from None
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise UsageError("IES_DID_OVERRIDES must be a JSON object of DID → URL")
+    return value
+
+
+def _digilocker_key(key_dir: Path) -> bytes | None:
+    path = Path(os.environ.get("IES_DIGILOCKER_API_KEY_FILE") or key_dir / DIGILOCKER_KEY_FILE)
+    try:
+        key = path.read_bytes().strip()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise UsageError(f"cannot read the DigiLocker API key {path}: {exc.strerror}") from None
+    if len(key) < 16:
+        raise UsageError(f"the DigiLocker API key in {path} is shorter than 16 bytes")
+    return key
+
+
+def issuer_state_from_runtime(runtime: Any) -> IssuerState:
+    """An IssuerState over a running node (`ies.node.app.NodeRuntime`)."""
+    cfg = runtime.cfg
+    key_dir = cfg.path(cfg.key_file).parent
+    keys = IssuerKeys(
+        did=runtime.did, node_keys=lambda: runtime.keys, p256=load_or_create_p256(key_dir / P256_KEY_FILE)
+    )
+    ttl_text = os.environ.get("IES_VC_STATUS_TTL_S", "300")
+    try:
+        ttl_s = int(ttl_text)
+    except ValueError:
+        raise UsageError(f"IES_VC_STATUS_TTL_S must be whole seconds, got {ttl_text!r}") from None
+    settings = IssuerSettings(
+        name=cfg.name,
+        base_url=cfg.public_url,
+        namespace=did_web_location(runtime.did).host,
+        default_format=parse_format(os.environ.get("IES_VC_DEFAULT_FORMAT"), None),
+        status_list_ttl_s=ttl_s,
+        digilocker_api_key=_digilocker_key(key_dir),
+        digilocker_issuer_id=os.environ.get("IES_DIGILOCKER_ISSUER_ID") or f"in.ies.{cfg.name}",
+    )
+    resolver = DIDResolver({**overrides_from_env(), runtime.did: cfg.public_url})
+    return IssuerState(
+        engine=runtime.engine,
+        keys=keys,
+        settings=settings,
+        verifier=VerifierState.create(resolver, status_ttl_s=min(ttl_s, 300)),
+        admin_token=runtime.admin_token,
+    )
+
+
+def _issuer_routers(runtime: Any) -> tuple[IssuerState, list[APIRouter]]:
+    """The issuer's state and routers; plus a DID-document route when the node has no extension hook."""
+    state = issuer_state_from_runtime(runtime)
+    routers = [issuer_router(state)]
+    extensions = getattr(runtime, "did_document_extensions", None)
+    if isinstance(extensions, list):
+        extensions.append(state.keys.extend_did_document)
+    else:
+        routers.insert(0, _did_document_router(runtime, state.keys.extend_did_document))
+    return state, routers
+
+
+def install(runtime: Any) -> IssuerState:
+    """Register the issuer on a node runtime that collects extra routers (`runtime.routers`)."""
+    state, routers = _issuer_routers(runtime)
+    runtime.routers.extend(routers)
+    runtime.issuer = state
+    return state
+
+
+def install_issuer(app: FastAPI, runtime: Any) -> IssuerState:
+    """Mount the issuer routes on an already built node app and publish the ES256 key in its DID document."""
+    state, routers = _issuer_routers(runtime)
+    for position, router in enumerate(routers):
+        app.include_router(router)
+        if position == 0 and len(routers) > 1:  # the DID route must answer before the node's own
+            app.router.routes.insert(0, app.router.routes.pop())
+    app.state.issuer = state
+    return state
+
+
+def _did_document_router(runtime: Any, extend: Callable[[dict[str, Any]], dict[str, Any]]) -> APIRouter:
+    """Interim, until the node applies `did_document_extensions`: serve the node's root DID document as
+    `ies.node.app` builds it (current key, keys still in their rotation grace, the Beckn service) with the
+    issuer's P-256 method added."""
+
+    def document(segments: tuple[str, ...]) -> dict[str, Any] | None:
+        if segments != ():
+            return None
+        live = [k for k in runtime.previous_keys if k.valid_until is None or k.valid_until > utcnow()]
+        service = {"id": "#beckn", "type": "BecknSubscriber", "serviceEndpoint": runtime.cfg.beckn_url}
+        return extend(node_did_document(runtime.did, runtime.keys, previous_keys=live, services=[service]))
+
+    full = did_router(document)
+    router = APIRouter(tags=["did"])
+    router.routes.extend(r for r in full.routes if getattr(r, "path", "") == "/.well-known/did.json")
+    return router
+
+
+def create_verifier_app(
+    overrides: Mapping[str, Any] | None = None, *, status_ttl_s: float = 300.0, skew_s: int = 60
+) -> FastAPI:
+    """A verifier process: resolves issuers' did:web documents and checks status over HTTP, holds no keys."""
+    state = VerifierState.create(DIDResolver(dict(overrides or {})), status_ttl_s=status_ttl_s, skew_s=skew_s)
+    app = FastAPI(title="ies credential verifier", version=ies.__version__)
+    app.state.verifier = state
+    app.include_router(verifier_router(state))
+
+    @app.get("/health")
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "role": "VERIFIER", "status_ttl_s": status_ttl_s}
+
+    return app
