@@ -1,7 +1,7 @@
 """`ies assets import|export|list|show|tree|history|update|structure`: the asset registry from a shell.
 
 The database is `--db URL`, else `$IES_DATABASE_URL`, else `sqlite:///./.ies/node.db` (the node's own
-file). Every command has `--json` for scripts.
+file). Commands that print records have `--json` for scripts.
 
 Exit codes: 0 done; 1 an entity is not found, a change is refused (invalid attributes, wrong parent,
 forbidden transition…), or an import refused some rows (the good rows are still imported, and the refused
