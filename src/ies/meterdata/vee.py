@@ -259,7 +259,7 @@ def _render_rows(
         estimated = [g for g in range(len(groups)) if series.method[p, g] != METHOD_NONE]
         left = [g for g in range(len(groups)) if (p, g) in series.rejected_left]
         if row_index < 0 and (len(estimated) < len(groups) or np.isnan(series.values[p]).any()):
-            summary.unresolved += len(groups) - len(estimated)
+            summary.unresolved += len(groups)
             continue  # an interval that cannot be filled completely stays missing
         original: dict[str, Any] = (
             rows[int(keep[row_index])] if row_index >= 0 else {"id": series.first_id + p}
