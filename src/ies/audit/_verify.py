@@ -13,7 +13,7 @@ chain; 5 signed tree heads against the entries as they are now.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,46 +55,67 @@ class LogReport:
         }
 
 
-def _level(session: Session, level: int) -> list[tuple[int, bytes]]:
+def _chunks(buffer: bytes | bytearray) -> Iterator[bytes]:
+    for i in range(0, len(buffer), HASH_SIZE):
+        yield bytes(buffer[i : i + HASH_SIZE])
+
+
+def _stream_level(session: Session, level: int) -> Iterator[tuple[int, bytes]]:
     stmt = select(AuditNodeRow.idx, AuditNodeRow.hash).where(AuditNodeRow.level == level)
-    return [(idx, bytes(h)) for idx, h in session.execute(stmt.order_by(AuditNodeRow.idx))]
+    for idx, h in session.execute(stmt.order_by(AuditNodeRow.idx).execution_options(yield_per=20_000)):
+        yield int(idx), bytes(h)
 
 
-def _check_tree(engine: Engine, findings: Findings) -> list[bytes] | None:
-    """Step 2: the stored leaves, if they are a gapless level that every stored node and the head agree with.
+def _check_tree(engine: Engine, findings: Findings) -> bytearray | None:
+    """Step 2: the stored leaves (flat, 32 bytes each), if they are a gapless level that every stored node and
+    the head agree with. Levels are streamed and compared in index order, so memory stays at two levels.
 
-    Returns None when the tree itself is damaged; then positions come from the chain alone.
+    Returns None when the tree itself is damaged; positions then come from sequence numbers and content.
     """
     sound = True
     with Session(engine) as session:
         head = session.get(AuditHeadRow, HEAD_ROW_ID)
-        leaves_rows = _level(session, 0)
-        leaves = [h for _, h in leaves_rows]
-        for expected, (idx, _) in enumerate(leaves_rows):
+        leaves = bytearray()
+        for expected, (idx, h) in enumerate(_stream_level(session, 0)):
             if idx != expected:
                 findings.add("tree", expected, f"stored leaf hashes jump from {expected - 1} to {idx}")
                 return None
+            leaves += h
         level, below = 1, leaves
         max_level = session.scalar(select(func.max(AuditNodeRow.level))) or 0
         while level <= max_level:
-            stored = dict(_level(session, level))
-            expected_level = [node_hash(below[2 * i], below[2 * i + 1]) for i in range(len(below) // 2)]
-            for i, h in enumerate(expected_level):
-                if stored.get(i) != h:
+            expected_level = bytearray()
+            for i in range(len(below) // (2 * HASH_SIZE)):
+                expected_level += node_hash(
+                    bytes(below[64 * i : 64 * i + 32]), bytes(below[64 * i + 32 : 64 * i + 64])
+                )
+            width = len(expected_level) // HASH_SIZE
+            seen = 0
+            for idx, h in _stream_level(session, level):
+                if idx >= width:
+                    findings.add("tree", idx << level, f"stored node at level {level} has no leaves under it")
+                    sound = False
+                    continue
+                for missing in range(seen, idx):
+                    findings.add("tree", missing << level, f"stored node at level {level} is missing")
+                    sound = False
+                if expected_level[idx * HASH_SIZE : (idx + 1) * HASH_SIZE] != h:
                     findings.add(
-                        "tree", i << level, f"stored node at level {level} does not match its leaves"
+                        "tree", idx << level, f"stored node at level {level} does not match its leaves"
                     )
                     sound = False
-            for i in sorted(set(stored) - set(range(len(expected_level)))):
-                findings.add("tree", i << level, f"stored node at level {level} has no leaves under it")
+                seen = idx + 1
+            for missing in range(seen, width):
+                findings.add("tree", missing << level, f"stored node at level {level} is missing")
                 sound = False
             level, below = level + 1, expected_level
     frontier: list[bytes] = []
-    for i, h in enumerate(leaves):
+    for i, h in enumerate(_chunks(leaves)):
         frontier_append(frontier, i, h)
     size = head.tree_size if head else 0
-    if len(leaves) != size:
-        findings.add("tree", min(size, len(leaves)), f"head says {size} entries, the tree has {len(leaves)}")
+    count = len(leaves) // HASH_SIZE
+    if count != size:
+        findings.add("tree", min(size, count), f"head says {size} entries, the tree has {count}")
         sound = False
     elif head is not None and (
         split_frontier(head.frontier) != frontier or head.root_hash != frontier_root(frontier)
@@ -125,9 +146,6 @@ class _Scan:
         self.count = len(self.seqs)
         self.log = log
 
-    def leaves(self, buffer: bytearray) -> list[bytes]:
-        return [bytes(buffer[i : i + HASH_SIZE]) for i in range(0, len(buffer), HASH_SIZE)]
-
     def content_matches(self, row: int, position: int) -> bool:
         if row == position:
             return bool(self.own_ok[row])
@@ -135,15 +153,17 @@ class _Scan:
         return content_hash(entry, position) == entry.entry_hash
 
 
-def _check_against_tree(scan: _Scan, reference: list[bytes], findings: Findings) -> None:
+def _check_against_tree(scan: _Scan, reference: bytearray, findings: Findings) -> None:
     """Step 3: the common case (every row where the tree put it) costs one buffer comparison."""
-    in_place = bytes(scan.stored) == b"".join(reference) and scan.seqs == array("q", range(scan.count))
+    in_place = scan.stored == reference and scan.seqs == array("q", range(scan.count))
     if in_place:
         for row in range(scan.count):
             if not scan.own_ok[row]:
                 findings.add("edited", row, "entry content does not match its hash")
         return
-    check_entries_against_tree(scan.seqs, scan.leaves(scan.stored), reference, scan.content_matches, findings)
+    check_entries_against_tree(
+        scan.seqs, list(_chunks(scan.stored)), list(_chunks(reference)), scan.content_matches, findings
+    )
 
 
 def _check_without_tree(scan: _Scan, findings: Findings) -> None:
@@ -158,14 +178,14 @@ def _check_without_tree(scan: _Scan, findings: Findings) -> None:
 
 
 def check_tree_heads(
-    actual: Sequence[bytes],
+    actual: bytes | bytearray,
     heads: Sequence[SignedTreeHead],
     findings: Findings,
     trusted_key: bytes | None = None,
 ) -> int:
     """Step 5: each head must be validly signed (by `trusted_key`, or all by one key) and its root must be the
     root of the entries at positions 0..size-1 as they are now (`actual`: the leaf hashes of their rehashed
-    contents, in order). Returns the number of heads checked."""
+    contents, in order, 32 bytes each). Returns the number of heads checked."""
     key = trusted_key
     sizes: dict[int, list[SignedTreeHead]] = {}
     for sth in heads:
@@ -179,7 +199,7 @@ def check_tree_heads(
     roots: dict[int, bytes] = {0: EMPTY_ROOT} if 0 in sizes else {}
     frontier: list[bytes] = []
     wanted = set(sizes)
-    for i, leaf in enumerate(actual):
+    for i, leaf in enumerate(_chunks(actual)):
         if not wanted - roots.keys():
             break
         frontier_append(frontier, i, leaf)
@@ -191,7 +211,8 @@ def check_tree_heads(
                 "tree_head", size - 1 if size else None, f"two different signed roots for size {size}"
             )
         if size not in roots:
-            findings.add("tree_head", None, f"a signed head covers {size} entries, the log has {len(actual)}")
+            count = len(actual) // HASH_SIZE
+            findings.add("tree_head", None, f"a signed head covers {size} entries, the log has {count}")
         elif any(s.root != roots[size] for s in same):
             findings.add(
                 "tree_head", None, f"the signed head of size {size} does not match entries 0..{size - 1}"
@@ -216,10 +237,9 @@ def check_log(
     else:
         _check_without_tree(scan, findings)
     # 5. Signed tree heads against the entries as they are now.
-    actual = scan.leaves(scan.actual)
-    checked = check_tree_heads(actual, heads, findings, trusted_key)
+    checked = check_tree_heads(scan.actual, heads, findings, trusted_key)
     frontier: list[bytes] = []
-    for i, leaf in enumerate(actual):
+    for i, leaf in enumerate(_chunks(scan.actual)):
         frontier_append(frontier, i, leaf)
     return LogReport(scan.count, frontier_root(frontier), checked, findings)
 
