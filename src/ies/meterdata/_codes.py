@@ -1,5 +1,9 @@
 """The reading-type registry (MeterData v0.6 `ies-codes.json`) as a lookup table for the bulk validator.
 
+The entries are those `ies.schemas.reading_types()` loads from the bundled catalogue (one file, one loader);
+this module only adds the questions the vectorised rules ask (is it a register, a block energy, allowed in
+this profile) and resolution through a descriptor's `obis` when its readingType is a local label.
+
 Why a registry object and not constants: every fact about a reading type — its unit, the profiles it may
 appear in, its modes, whether it accumulates — is published upstream in `ies-codes.json` and changes with the
 spec, so the validator asks this table and never hard-codes an OBIS code. A reading type resolves by its OBIS
@@ -8,19 +12,11 @@ code or by its short label ("kWh imp block"), exactly as the upstream validator 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
-from ies.errors import InternalError
-
 __all__ = ["CodeRegistry", "ReadingTypeInfo", "code_registry"]
-
-#: Where the schemas block bundles the upstream MeterData v0.6 material (package data, MIT notice alongside).
-_CODES_RELATIVE = ("data", "schemas", "MeterData", "v0.6", "ies-codes.json")
 
 #: The registry writes "no unit" as an empty string; descriptors write it as "NONE".
 _NO_UNIT = {"", "NONE"}
@@ -97,23 +93,10 @@ class CodeRegistry:
     def __len__(self) -> int:
         return len({info.obis for info in self._by_key.values()})
 
-    @classmethod
-    def from_file(cls, path: Path) -> CodeRegistry:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return cls(data["codes"])
-
-
-def _codes_path() -> Path:
-    base = resources.files("ies.schemas")
-    for part in _CODES_RELATIVE:
-        base = base / part
-    return Path(str(base))
-
 
 @cache
 def code_registry() -> CodeRegistry:
-    """The bundled MeterData v0.6 registry (loaded once per process)."""
-    path = _codes_path()
-    if not path.is_file():
-        raise InternalError(f"the bundled reading-type registry is missing: {path}")
-    return CodeRegistry.from_file(path)
+    """The registry of the bundled MeterData catalogue, as loaded once by `ies.schemas.reading_types`."""
+    from ies.schemas import reading_types
+
+    return CodeRegistry([entry.raw for entry in reading_types()])

@@ -14,7 +14,6 @@ pass: the vectorised row checks of `_decode`/`_checks` cover them (integer ids, 
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -37,17 +36,15 @@ PROFILE_DEFS: dict[str, str] = {
     "EVENT": "EventProfile",
     "ALARM": "AlarmProfile",
 }
-_SCHEMA_RELATIVE = ("data", "schemas", "MeterData", "v0.6", "schema.json")
 #: Upstream leaves these external structures as remote `$ref`s; the schemas block checks them for real,
 #: here they are accepted as objects so that no network is ever needed.
 _EXTERNAL_DEFS = ("Address", "GeoJSONGeometry")
 
 
 def _schema_path() -> Path:
-    base = resources.files("ies.schemas")
-    for part in _SCHEMA_RELATIVE:
-        base = base / part
-    return Path(str(base))
+    from ies.schemas import get
+
+    return get("MeterData", "0.6").schema_path
 
 
 @cache
