@@ -156,7 +156,7 @@ def resolve_public_key(
     did, sep, fragment = method_id.partition("#")
     # (1) the key belongs to the signer
     if not sep or not fragment or not did.startswith("did:"):
-        raise UnknownKey(f"verification method {method_id!r} is not a DID URL with a #fragment")
+        raise UnknownKey(f"verification method {method_id!r} is not a DID URL (did:…#fragment)")
     if did != signer:
         raise UnknownKey(
             f"the proof names a key of {did}, but the signer is {signer}", details={"key": method_id}
