@@ -87,8 +87,8 @@ class TestPublishedExample:
         resolver = DIDResolver(overrides)
         with pytest.raises(CredentialInvalid) as caught:
             verify(doc, resolver=resolver, at=parsed.created, status_checker=UnsafeNoStatusCheck())
-        # Older examples name an https URL as key (no DID, so no key to trust); the others use IES contexts that
-        # cannot be canonicalised offline in safe mode, so no signature over them can be checked here at all.
+        # Older examples name an https URL as key (no DID, so no key to trust); the others use IES contexts
+        # that cannot be canonicalised offline in safe mode, so no signature over them can be checked here.
         expected = "VC_MALFORMED" if did.startswith("did:") else "VC_UNKNOWN_KEY"
         assert caught.value.code == expected
 
