@@ -197,6 +197,16 @@ def test_unusable_files_are_refused_as_a_whole(text: str, message: str) -> None:
         A.import_csv(Session(), text, actor="loader")  # refused before the database is touched
 
 
+def test_line_numbers_count_quoted_cells_that_span_lines(session: Session) -> None:
+    text = (
+        "class,id,parent,sanctioned_load_w,connection_type,address\n"
+        'service-point,SP-1,DT-404,5000,SINGLE_PHASE,"12, Sector 4,\nMeerut"\n'
+        "service-point,SP-2,DT-404,lots,SINGLE_PHASE,\n"
+    )
+    report = A.import_csv(session, text, actor="loader", default_discom="grid.example")
+    assert [(e.line, e.local_id) for e in report.errors] == [(2, "SP-1"), (4, "SP-2")]
+
+
 def test_extra_cells_and_blank_lines(session: Session) -> None:
     text = "class,id,name\ndiscom,grid.example,Grid\n\n,,\ndiscom,x.example,X,surplus\n"
     report = A.import_csv(session, text, actor="loader")

@@ -97,15 +97,31 @@ def sample_csv_path() -> Path:
 
 
 def _read(text: str) -> tuple[list[str], list[tuple[int, dict[str | None, Any]]]]:
-    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    """Header and records, each with the line its record starts on (a quoted cell may span lines).
+
+    A record's cells beyond the header are kept under the key None, as csv.DictReader does.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header: list[str] = []
+    rows: list[tuple[int, dict[str | None, Any]]] = []
     try:
-        header = [h.strip().lower() for h in (reader.fieldnames or [])]
-        reader.fieldnames = header
-        rows = []
-        for record in reader:
-            if not any((v or "").strip() for k, v in record.items() if k is not None) and None not in record:
+        while True:
+            start = reader.line_num + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                break
+            if not header:
+                header = [h.strip().lower() for h in cells]
+                if not any(header):
+                    header = []
+                continue
+            if not any(c.strip() for c in cells):
                 continue  # blank line
-            rows.append((reader.line_num, dict(record)))
+            record: dict[str | None, Any] = dict(zip(header, cells, strict=False))
+            if len(cells) > len(header):
+                record[None] = cells[len(header) :]
+            rows.append((start, record))
     except csv.Error as exc:
         raise UsageError(f"CSV is malformed near line {reader.line_num}: {exc}") from None
     if not header:
