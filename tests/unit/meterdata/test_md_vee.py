@@ -196,7 +196,7 @@ def test_output_of_generated_faults_validates_against_meterdata_06(tmp_path: Pat
     dataset = generate(source, meters=24, days=8, seed=11, faults=18, kinds=fixable)
     assert not validate_file(source).valid
     summary = run_vee(source, target)
-    assert summary.output_valid and summary.output_errors == 0
+    assert summary.output_valid and summary.output_errors == 0 and summary.document_checked
     assert validate_file(target).findings == []
     assert validate(json.loads(target.read_text()), "MeterData", "0.6", jsonld=False).errors == []
     assert summary.readings_in == dataset.readings
