@@ -97,7 +97,10 @@ def record(session: Session, purpose: str, credential_id: str, *, at: datetime |
         return False
     session.add(
         DediRecordRow(
-            registry_name=registry, record_hash=digest, credential_id=credential_id, recorded_at=at or utcnow()
+            registry_name=registry,
+            record_hash=digest,
+            credential_id=credential_id,
+            recorded_at=at or utcnow(),
         )
     )
     session.flush()
