@@ -370,7 +370,7 @@ class DecisionPoint:
         if self.on_decision is not None:
             self.on_decision("deny", code)
         cls = refusal_class(code) if code != PolicyEvaluationFailed.code else PolicyEvaluationFailed
-        raise cls(f"{reason} (rule {rule}, bundle {ref.name} {ref.version})", details=details)
+        raise cls(f"{reason} (rule {rule}, bundle {ref.name} {ref.version})", code=code, details=details)
 
 
 def _active_roles(requester: KeyRecord) -> tuple[str, ...]:

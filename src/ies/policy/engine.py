@@ -109,7 +109,6 @@ class CompiledPolicy:
         self._lock = threading.Lock()
         self._cache: OrderedDict[Hashable, Any] = OrderedDict()
         self._cache_size = cache_size
-        self._adhoc: regopy.Interpreter | None = None
 
     def __repr__(self) -> str:
         return f"CompiledPolicy({self.ref.name} {self.ref.version} {self.ref.hash[:12]})"
@@ -147,16 +146,16 @@ class CompiledPolicy:
         entrypoint = query_to_entrypoint(query)
         if entrypoint in self.entrypoints:
             return self.evaluate(entrypoint, input_doc or {})
-        with self._lock, _COMPILE_LOCK, _quiet_stdout():
+        # A fresh interpreter per ad-hoc query: rego-cpp 1.5 answers a query that fails to parse with the
+        # previous query's result when the interpreter is reused, which would fail open.
+        with _COMPILE_LOCK, _quiet_stdout():
             try:
-                if self._adhoc is None:
-                    adhoc = regopy.Interpreter()
-                    for path, source in self.bundle.modules.items():
-                        adhoc.add_module(path, source)
-                    adhoc.add_data_json(self.bundle.files[DATA_FILE].decode("utf-8"))
-                    self._adhoc = adhoc
-                self._adhoc.set_input(input_doc or {})
-                output = self._adhoc.query(query)
+                adhoc = regopy.Interpreter()
+                for path, source in self.bundle.modules.items():
+                    adhoc.add_module(path, source)
+                adhoc.add_data_json(self.bundle.files[DATA_FILE].decode("utf-8"))
+                adhoc.set_input(input_doc or {})
+                output = adhoc.query(query)
             except regopy.RegoError as exc:
                 raise PolicyEvaluationFailed(
                     f"query {query!r} failed: {_compile_error(exc).message}"
