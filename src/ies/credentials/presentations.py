@@ -33,7 +33,7 @@ from ies.credentials.issue import CONTEXT_V2, proof_format
 from ies.credentials.keys import IssuerKey
 from ies.credentials.model import ProofFormat, StatusChecker, VerifiedCredential, VerifiedPresentation
 from ies.credentials.timeutil import to_numeric_date
-from ies.credentials.verify import Secured, check_window, parse_secured, verify, verify_secured
+from ies.credentials.verify import Secured, parse_secured, verify, verify_secured
 from ies.errors import UsageError
 from ies.identity.did_key import did_key_from_ed25519
 from ies.identity.resolver import DIDResolver
@@ -203,10 +203,9 @@ def verify_presentation(
     if "VerifiablePresentation" not in (secured.document.get("type") or []):
         raise PresentationInvalid("the document is not a VerifiablePresentation")
     # (2)-(4) holder key, proof purpose, signature (and the proof's own time bounds)
-    key = verify_secured(
+    key, _, _ = verify_secured(
         secured, resolver=resolver, at=at, skew_s=skew_s, purpose="authentication", contexts=contexts
     )
-    check_window(secured, at, skew_s)
     # (5) challenge and domain
     _check_challenge_and_domain(secured, challenge, domain)
     # (6) every enclosed credential

@@ -265,8 +265,8 @@ def verify_secured(
     skew_s: int,
     purpose: str,
     contexts: Mapping[str, Any] | None = None,
-) -> PublicKey:
-    """Steps (2)-(5) for an already parsed credential or presentation; returns the key that signed it."""
+) -> tuple[PublicKey, datetime | None, datetime | None]:
+    """Steps (2)-(5) for a parsed credential or presentation: (signing key, window start, window end)."""
     # (2) the issuer's key, named by the proof
     key = resolve_public_key(
         resolver, secured.verification_method, signer=secured.signer, relationship=purpose, at=at
@@ -277,8 +277,8 @@ def verify_secured(
     # (4) the signature
     check_signature(secured, key, contexts=contexts)
     # (5) the validity window
-    check_window(secured, at, skew_s)
-    return key
+    start, until = check_window(secured, at, skew_s)
+    return key, start, until
 
 
 def verify(
@@ -308,10 +308,9 @@ def verify(
     if "VerifiablePresentation" in types:
         raise CredentialMalformed("this is a presentation; verify it with verify_presentation")
     # (2)-(5)
-    key = verify_secured(
+    key, start, until = verify_secured(
         secured, resolver=resolver, at=at, skew_s=skew_s, purpose="assertionMethod", contexts=contexts
     )
-    start, until = check_window(secured, at, skew_s)
     subject = secured.document.get("credentialSubject")
     holder_key = None
     if secured.sd is not None and secured.sd.key_binding is not None:
