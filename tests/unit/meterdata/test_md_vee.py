@@ -138,7 +138,8 @@ def test_never_interpolates_across_a_declared_meter_change(write_doc: Callable[[
     written = _rows_by_id(out, 1)
     assert 2 not in written and 3 not in written  # one-sided and no history: left missing, not blended
     assert summary.unresolved == 2
-    assert summary.estimated + summary.unresolved == summary.rejected - summary.dropped_readings + summary.missing
+    kept_rejected = summary.rejected - summary.dropped_readings
+    assert summary.estimated + summary.unresolved == kept_rejected + summary.missing
     y = np.array([1.0, 1.0, np.nan, np.nan, 9.0, 9.0])
     est = estimate_series(y, np.array([0, 0, 0, 0, 1, 1]), per_day=None)
     assert np.isnan(est.values[2:4]).all() and (est.method[2:4] == METHOD_NONE).all()
