@@ -488,4 +488,5 @@ def _mount_optional_routers(app: FastAPI, rt: NodeRuntime) -> None:
     app.include_router(did_router(did_document))
 
     if rt.cfg.has_role(Role.REGISTRY) or rt.cfg.has_role(Role.DISCOM):
+        app.state.assets_write_token = rt.admin_token  # asset writes are operator actions
         app.include_router(assets_router)
