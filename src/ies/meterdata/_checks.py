@@ -26,7 +26,7 @@ __all__ = ["MD_INTERVAL_MISSING", "BatchResult", "Limits", "RawFinding", "check_
 
 #: Missing intervals are not a schema or semantic fault of a document, but settlement needs complete series;
 #: they are reported as warnings and are what VEE estimates.
-MD_INTERVAL_MISSING: str = getattr(R, "MD_INTERVAL_MISSING", "md.interval-missing")
+MD_INTERVAL_MISSING: str = R.MD_INTERVAL_MISSING
 #: Absolute tolerance when comparing energies (upstream validator uses 1e-5), plus a relative part for
 #: large register values stored as binary floats.
 ABS_TOLERANCE = 1e-5
