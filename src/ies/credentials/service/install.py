@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from ies.credentials.service.state import IssuerSettings, IssuerState, VerifierS
 from ies.errors import UsageError
 from ies.identity.did_router import did_router
 from ies.identity.did_web import did_web_location, node_did_document
+from ies.identity.keys import NodeKeys
 from ies.identity.resolver import DIDResolver
 from ies.store import utcnow
 
@@ -43,6 +45,7 @@ __all__ = [
     "create_verifier_app",
     "install",
     "install_issuer",
+    "issuer_state_from_config",
     "issuer_state_from_runtime",
     "overrides_from_env",
 ]
@@ -120,6 +123,33 @@ def _issuer_routers(runtime: Any) -> tuple[IssuerState, list[APIRouter]]:
     else:
         routers.insert(0, _did_document_router(runtime, state.keys.extend_did_document))
     return state, routers
+
+
+@dataclass
+class _OfflineNode:
+    """What `issuer_state_from_runtime` reads, for a node that is not running (the CLI issuing offline)."""
+
+    cfg: Any
+    engine: Any
+    did: str
+    keys: NodeKeys
+    admin_token: str | None
+
+
+def issuer_state_from_config(cfg: Any) -> IssuerState:
+    """An IssuerState over a node folder without starting the node: same store, keys, DID and URLs."""
+    from ies.identity.did_web import did_web_for_subscriber
+    from ies.store import migrate, open_engine
+
+    engine = open_engine(cfg.db_url())
+    migrate(engine)
+    try:
+        token: str | None = cfg.admin_token()
+    except UsageError:
+        token = None
+    return issuer_state_from_runtime(
+        _OfflineNode(cfg, engine, did_web_for_subscriber(cfg.subscriber_id), cfg.keys(), token)
+    )
 
 
 def install(runtime: Any) -> IssuerState:
