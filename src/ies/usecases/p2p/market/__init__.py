@@ -1,0 +1,201 @@
+"""The P2P market engine: pure functions from books, meter actuals and tariffs to trades and money.
+
+No I/O here (pandapower model → solver → results): the network layer of `ies.usecases.p2p` feeds these
+functions from Beckn messages and the asset registry, and records what they return.
+
+Units everywhere: energy `int` Wh, money `int` paise, prices `int` paise/kWh, time blocks `int`
+(15-minute index since the epoch; 96 per IST day; see `_units`). Public surface:
+
+- time blocks: `block_at`, `block_start`, `block_end`, `block_of_day`, `blocks_of_day`, `day_and_index`,
+  `split_hour` (1-hour wire interval → four blocks), `split_evenly`, `energy_value_paise` (rounding rule);
+- book: `Offer`, `Bid`, `Fill`, `SourceType`, `check_book`;
+- matching (price-time, discriminatory, per TP): `match_orders`, `match_arrays`, `MatchResult`;
+- uniform-price call auction (retail local exchange): `call_auction`, `clear_arrays`, `AuctionResult`,
+  `ArrayClearing`; the same clearing as an LP: `clear_lp` (HiGHS, for checks and benchmarks);
+- rules (mirrored by the Rego bundles in `rego/`): `network_policy_violations`, `regulator_violations`,
+  their `*_input` documents, `ContractFacts`, `ContractInterval`, `TradeRequestFacts`, `RegulatorSettings`,
+  `Violation`, `CONTRACT_ROLES`, `REGO_DIR`;
+- feasibility: `FeederModel`, `DistributionTransformer`, `ServicePointModel`, `GridLimits`,
+  `ProposedTrade`, `FeasibilityMode`, `assess_block`, `BlockAssessment`, `TradeDecision`, `Breach`;
+- allocation: `TradeLeg`, `allocate_side`, `run_allocation_round`, `true_up`, `AllocationMethod`,
+  `AllocationRound`, `AllocationRun`, `largest_remainder`;
+- settlement: `DiscomCharges`, `SettlementPolicy`, `TradeBlock`, `TradeRecord`, `settle_trade`,
+  `settlement_adjustment`, `TradeSettlement`, `MoneyFlow`, `FlowKind`, `contract_policy_input`;
+- billing and statements: `monthly_bill`, `Bill`, `BillLine`, `BillLineKind`, `MeteredBlock`,
+  `settlement_statement`, `statement_csv`, `StatementRow`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ies.usecases.p2p.market._allocation import (
+    AllocationMethod,
+    AllocationRound,
+    AllocationRun,
+    LegKey,
+    TradeLeg,
+    allocate_side,
+    largest_remainder,
+    run_allocation_round,
+    true_up,
+)
+from ies.usecases.p2p.market._auction import ArrayClearing, AuctionResult, call_auction, clear_arrays
+from ies.usecases.p2p.market._billing import (
+    Bill,
+    BillLine,
+    BillLineKind,
+    MeteredBlock,
+    StatementRow,
+    monthly_bill,
+    settlement_statement,
+    statement_csv,
+)
+from ies.usecases.p2p.market._book import Bid, Fill, Offer, SourceType, check_book
+from ies.usecases.p2p.market._feasibility import (
+    BlockAssessment,
+    Breach,
+    FeasibilityMode,
+    ProposedTrade,
+    TradeDecision,
+    assess_block,
+)
+from ies.usecases.p2p.market._feeder import (
+    DistributionTransformer,
+    FeederModel,
+    GridLimits,
+    ServicePointModel,
+)
+from ies.usecases.p2p.market._lp import clear_lp
+from ies.usecases.p2p.market._matching import MatchResult, match_arrays, match_orders
+from ies.usecases.p2p.market._rules import (
+    CONTRACT_ROLES,
+    ContractFacts,
+    ContractInterval,
+    RegulatorSettings,
+    TradeRequestFacts,
+    Violation,
+    network_policy_input,
+    network_policy_violations,
+    regulator_input,
+    regulator_violations,
+)
+from ies.usecases.p2p.market._settlement import (
+    DiscomCharges,
+    FlowKind,
+    MoneyFlow,
+    SettlementPolicy,
+    TradeBlock,
+    TradeRecord,
+    TradeSettlement,
+    contract_policy_input,
+    settle_trade,
+    settlement_adjustment,
+)
+from ies.usecases.p2p.market._units import (
+    BLOCK_DURATION,
+    BLOCK_SECONDS,
+    BLOCKS_PER_DAY,
+    BLOCKS_PER_HOUR,
+    IST,
+    Block,
+    Paise,
+    PaisePerKWh,
+    Wh,
+    block_at,
+    block_end,
+    block_of_day,
+    block_start,
+    blocks_of_day,
+    day_and_index,
+    energy_value_paise,
+    split_evenly,
+    split_hour,
+)
+
+REGO_DIR = Path(__file__).parent / "rego"
+"""Bundle sources (bundle.toml + *.rego + data.json) of the P2P policies, one folder per bundle:
+`network` (data.deg.network.p2p_trading), `regulator` (data.ies.p2p.regulator), `contract`
+(data.deg.contracts.p2p_trading, the seller DISCOM's contract policy computing revenue flows)."""
+
+__all__ = [
+    "BLOCKS_PER_DAY",
+    "BLOCKS_PER_HOUR",
+    "BLOCK_DURATION",
+    "BLOCK_SECONDS",
+    "CONTRACT_ROLES",
+    "IST",
+    "REGO_DIR",
+    "AllocationMethod",
+    "AllocationRound",
+    "AllocationRun",
+    "ArrayClearing",
+    "AuctionResult",
+    "Bid",
+    "Bill",
+    "BillLine",
+    "BillLineKind",
+    "Block",
+    "BlockAssessment",
+    "Breach",
+    "ContractFacts",
+    "ContractInterval",
+    "DiscomCharges",
+    "DistributionTransformer",
+    "FeasibilityMode",
+    "FeederModel",
+    "Fill",
+    "FlowKind",
+    "GridLimits",
+    "LegKey",
+    "MatchResult",
+    "MeteredBlock",
+    "MoneyFlow",
+    "Offer",
+    "Paise",
+    "PaisePerKWh",
+    "ProposedTrade",
+    "RegulatorSettings",
+    "ServicePointModel",
+    "SettlementPolicy",
+    "SourceType",
+    "StatementRow",
+    "TradeBlock",
+    "TradeDecision",
+    "TradeLeg",
+    "TradeRecord",
+    "TradeRequestFacts",
+    "TradeSettlement",
+    "Violation",
+    "Wh",
+    "allocate_side",
+    "assess_block",
+    "block_at",
+    "block_end",
+    "block_of_day",
+    "block_start",
+    "blocks_of_day",
+    "call_auction",
+    "check_book",
+    "clear_arrays",
+    "clear_lp",
+    "contract_policy_input",
+    "day_and_index",
+    "energy_value_paise",
+    "largest_remainder",
+    "match_arrays",
+    "match_orders",
+    "monthly_bill",
+    "network_policy_input",
+    "network_policy_violations",
+    "regulator_input",
+    "regulator_violations",
+    "run_allocation_round",
+    "settle_trade",
+    "settlement_adjustment",
+    "settlement_statement",
+    "split_evenly",
+    "split_hour",
+    "statement_csv",
+    "true_up",
+]
