@@ -5,11 +5,10 @@ whose issuer is not the key's DID (no verifier would accept it), whose IES subje
 IES guides: "validate the subject against the schema first, refuse otherwise"), or — for eddsa-rdfc-2022 —
 whose JSON-LD drops a member (it would go out unsigned; `canonical.rdfc` refuses in safe mode).
 
-Why `default_format`: the published IES JSON-LD contexts cannot be canonicalised offline (they import
-contexts from schema.nfh.global that are not published under a licence we can bundle, and the
-MeterDataCredential context redefines terms the VC v2 context protects), so RDFC cannot sign an IES
-credential safely. `default_format` picks eddsa-rdfc-2022 when the credential canonicalises safely and
-eddsa-jcs-2022 (the same Data Integrity proof model, key and verifiers) otherwise.
+Why `default_format`: the published IES JSON-LD contexts cannot be canonicalised offline (they import or
+list contexts from schema.nfh.global that are not part of the IES material and so are not bundled), so RDFC
+cannot sign an IES credential safely. `default_format` picks eddsa-rdfc-2022 when the credential
+canonicalises safely and eddsa-jcs-2022 (the same Data Integrity proof model, key and verifiers) otherwise.
 """
 
 from __future__ import annotations
