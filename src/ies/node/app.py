@@ -24,7 +24,7 @@ from fastapi.responses import JSONResponse, Response
 import ies
 from ies.discovery import CatalogStore
 from ies.errors import IESError, NotFoundError, PeerUnreachable, UnauthorizedAction, UsageError, to_http
-from ies.exchange.context import Context, callback_of, is_callback, new_context
+from ies.exchange.context import ACTIONS, Context, callback_of, new_context
 from ies.exchange.inbound import ExchangeRouter, InboundMessage, PayloadValidator, basic_envelope_check
 from ies.exchange.messagelog import AuditSink, MessageLog
 from ies.exchange.outbound import BecknClient
@@ -392,18 +392,7 @@ def create_app(cfg: NodeConfig) -> FastAPI:
         """Send a signed request as this BAP and wait for its callback (what `ies network ping` drives)."""
         try:
             require_operator(request)
-            if is_callback(action) or action not in {
-                "discover",
-                "select",
-                "init",
-                "confirm",
-                "status",
-                "track",
-                "update",
-                "cancel",
-                "rate",
-                "support",
-            }:
+            if action not in ACTIONS:
                 raise NotFoundError(f"cannot originate {action!r}")
             try:
                 spec = orjson.loads(await request.body() or b"{}")
