@@ -13,24 +13,25 @@ What it adds to a node:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 
 from ies.errors import UsageError
 from ies.exchange.inbound import ExchangeRouter
-from ies.policy.catalogue import DataCatalogue, default_catalogue
+from ies.policy.catalogue import DataCatalogue, default_catalogue, load_catalogue
 from ies.policy.decision import DEFAULT_BUNDLE, ConsentCheck, CredentialCheck, DecisionAudit, DecisionPoint
 from ies.policy.engine import CompiledPolicy
 from ies.policy.errors import BundleNotFound
 from ies.policy.http import admin_router, catalogue_router, public_bundles_router
 from ies.policy.metrics import HttpMetricsMiddleware, NodeMetrics, instrument_router, metrics_router
 from ies.policy.open_data import OpenDataPublisher, open_data_router
-from ies.policy.operational import CommandSink, operational_exchange, operational_router
+from ies.policy.operational import CommandSink, operational_app, operational_exchange, operational_router
 from ies.policy.serving import DataSource, install_data_serving, policy_hook
-from ies.policy.sources import build_default_bundle
+from ies.policy.sources import build_default_bundle, sandbox_sources
 from ies.policy.store import BundleStore
 from ies.policy.trust import BundleTrust
 from ies.policy.verify import peek_manifest
@@ -53,6 +54,7 @@ class PolicyLayer:
     metrics: NodeMetrics
     open_data: OpenDataPublisher
     ot_router: ExchangeRouter
+    listeners: list[asyncio.Task[None]] = field(default_factory=list)
 
     def current_bundle(self) -> dict[str, str] | None:
         try:
@@ -113,7 +115,7 @@ class PolicyLayer:
 
 def install(
     rt: NodeRuntime,
-    app: FastAPI,
+    app: FastAPI | None = None,
     *,
     catalogue: DataCatalogue | None = None,
     sources: dict[str, DataSource] | None = None,
@@ -122,12 +124,19 @@ def install(
     credential: CredentialCheck | None = None,
     command_sink: CommandSink | None = None,
 ) -> PolicyLayer:
-    """Add the policy layer to a node built by `ies.node.app.create_app` (call before it serves)."""
+    """Add the policy layer to a node.
+
+    Called while the NodeRuntime is being built (a role installer, `app=None`), its routes go to
+    `rt.routers`, which `create_app` mounts; called on a finished app, pass it and they are mounted now.
+    Keyword arguments win over the node config's `[node.settings.policy]` table, which may give
+    `trusted_keys` (base64 publisher keys), `catalogue_file`, `sources = "sandbox"` and `ot_port` (serve
+    the operational endpoint on its own listener as well)."""
     cfg = rt.cfg
+    settings = cfg.settings.get("policy", {}) if isinstance(cfg.settings.get("policy"), dict) else {}
     bundles = BundleStore(rt.engine)
     trust = BundleTrust(key_source=rt.router.verifier.key_source)
     trust.add_key(rt.keys.signing.public_key)
-    for key in trusted_keys:
+    for key in [*settings.get("trusted_keys", []), *trusted_keys]:
         trust.add_key(key)
     try:
         bundles.latest(DEFAULT_BUNDLE)
@@ -138,7 +147,11 @@ def install(
     point = DecisionPoint(
         bundles, audit=DecisionAudit(rt.engine), credential=credential, on_decision=metrics.observe_decision
     )
-    catalogue = catalogue if catalogue is not None else default_catalogue(cfg.subscriber_id)
+    if catalogue is None:
+        file = settings.get("catalogue_file")
+        catalogue = load_catalogue(cfg.path(str(file))) if file else default_catalogue(cfg.subscriber_id)
+    if sources is None and settings.get("sources") == "sandbox":
+        sources = sandbox_sources()
     sources = dict(sources or {})
     rt.router.policy = policy_hook(point, catalogue, consent_check=consent_check)
     install_data_serving(rt.router, point, catalogue, sources, consent_check=consent_check)
@@ -163,12 +176,38 @@ def install(
         min_k=int(min_k) if isinstance(min_k, int) and min_k >= 2 else 10,
     )
     layer = PolicyLayer(rt, bundles, trust, point, catalogue, sources, metrics, publisher, ot_router)
-    app.add_middleware(HttpMetricsMiddleware, metrics=metrics)
-    app.include_router(catalogue_router(catalogue, layer.current_bundle))
-    app.include_router(open_data_router(publisher))
-    app.include_router(public_bundles_router(layer))
-    app.include_router(metrics_router(metrics))
-    app.include_router(admin_router(layer, rt.admin_token))
-    app.include_router(operational_router(ot_router))
-    app.state.policy = layer
+    routers = [
+        catalogue_router(catalogue, layer.current_bundle),
+        open_data_router(publisher),
+        public_bundles_router(layer),
+        metrics_router(metrics),
+        admin_router(layer, rt.admin_token),
+        operational_router(ot_router),
+    ]
+    if app is None:
+        rt.routers.extend(routers)
+    else:
+        app.add_middleware(HttpMetricsMiddleware, metrics=metrics)
+        for router in routers:
+            app.include_router(router)
+        app.state.policy = layer
+    if settings.get("ot_port"):
+        rt.startup.append(_operational_listener(layer, cfg.host, int(settings["ot_port"])))
     return layer
+
+
+def _operational_listener(layer: PolicyLayer, host: str, port: int) -> Callable[[], Awaitable[None]]:
+    """A start-up hook serving the operational endpoint on its own port (IT/OT segmentation: the OT
+    listener can be bound to another interface and firewalled apart). uvicorn chains signal handlers:
+    on SIGTERM this listener stops first, then re-raises the signal to the node's main server."""
+
+    async def start() -> None:
+        import uvicorn
+
+        config = uvicorn.Config(
+            operational_app(layer.ot_router), host=host, port=port, log_level="warning", lifespan="off"
+        )
+        server = uvicorn.Server(config)
+        layer.listeners.append(asyncio.get_running_loop().create_task(server.serve()))
+
+    return start

@@ -8,7 +8,7 @@ use case 63 (transparency portals) asks for releases a reader can trust and cite
   without breaking every later link;
 - self-describing: it carries the dataset's declaration and field definitions.
 Only C0, non-personal datasets are accepted (`POL_NOT_OPEN_DATA` otherwise); a dataset derived from
-personal data (`aggregate_of`) must pass the k-anonymity check before it is signed.
+personal data (`aggregate_of` a personal dataset) must pass the k-anonymity check before it is signed.
 """
 
 from __future__ import annotations
@@ -90,8 +90,8 @@ class OpenDataPublisher:
             )
         if not isinstance(content, dict):
             raise UsageError("release content must be a JSON object")
-        if decl.aggregate_of is not None:
-            assert_k_anonymous(content, self.min_k)
+        if decl.aggregate_of is not None and self.catalogue.get(decl.aggregate_of).personal:
+            assert_k_anonymous(content, self.min_k)  # derived from personal data: k-anonymous or nothing
         try:
             return self._store_next(
                 dataset_id, decl.model_dump(mode="json", exclude_none=True), content, note
