@@ -12,6 +12,7 @@ Ed25519 key (read at signing time, so a key rotation is picked up at once), its 
 Environment (read once, at install):
     IES_VC_STATUS_TTL_S            how long verifiers may cache our status lists (default 300, max 3600)
     IES_VC_DEFAULT_FORMAT          proof format when a request names none (default: auto, i.e. Data Integrity)
+    IES_VC_STATUS_LIST_FORMAT      proof format of the served status lists (default eddsa-rdfc-2022)
     IES_DID_OVERRIDES              JSON object DID → base URL, for resolving other sandbox DIDs
     IES_DIGILOCKER_API_KEY_FILE    DigiLocker API key file (default: digilocker.key next to keys.json)
     IES_DIGILOCKER_ISSUER_ID       the issuer id DigiLocker assigned (default: in.ies.<node name>)
@@ -29,6 +30,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 
 import ies
+from ies.credentials.model import ProofFormat
 from ies.credentials.service.issuance import parse_format
 from ies.credentials.service.keys import P256_KEY_FILE, IssuerKeys, load_or_create_p256
 from ies.credentials.service.routes import issuer_router, verifier_router
@@ -99,6 +101,8 @@ def issuer_state_from_runtime(runtime: Any) -> IssuerState:
         base_url=cfg.public_url,
         namespace=did_web_location(runtime.did).host,
         default_format=parse_format(os.environ.get("IES_VC_DEFAULT_FORMAT"), None),
+        status_list_format=parse_format(os.environ.get("IES_VC_STATUS_LIST_FORMAT"), None)
+        or ProofFormat.EDDSA_RDFC_2022,
         status_list_ttl_s=ttl_s,
         digilocker_api_key=_digilocker_key(key_dir),
         digilocker_issuer_id=os.environ.get("IES_DIGILOCKER_ISSUER_ID") or f"in.ies.{cfg.name}",
