@@ -41,3 +41,95 @@ def researchers_lose_consumer_data(policy: dict[str, Any]) -> None:
     """A regulator's change: researchers no longer receive Consumer data, even aggregated."""
     for rule in policy["entitlements"]["researcher"]:
         rule["taxonomy"] = [t for t in rule["taxonomy"] if t != "Consumer"]
+
+
+class Participants:
+    """Registry records with real keys, and signed requests from them (what a peer sends on the wire)."""
+
+    def __init__(self) -> None:
+        from ies.identity.keys import NodeKeys
+
+        self._keys: dict[str, NodeKeys] = {}
+        self.records: dict[tuple[str, str], Any] = {}
+        self._NodeKeys = NodeKeys
+
+    def add(self, subscriber_id: str, *roles: str) -> None:
+        from datetime import timedelta
+
+        from ies.registry.records import KeyRecord
+
+        keys = self._NodeKeys.generate(f"{subscriber_id}-k1")
+        self._keys[subscriber_id] = keys
+        now = datetime.now(UTC)
+        self.records[(subscriber_id, keys.key_id)] = KeyRecord(
+            subscriber_id=subscriber_id,
+            key_id=keys.key_id,
+            url=f"http://{subscriber_id}/beckn",
+            roles=list(roles),
+            domains=[],
+            network_memberships=[],
+            signing_public_key=keys.signing.public_key_b64,
+            encr_public_key=keys.encryption.public_key_b64,
+            subscriber_status="SUBSCRIBED",
+            key_status="ACTIVE",
+            valid_from=now - timedelta(days=1),
+            valid_until=now + timedelta(days=1),
+            created_at=now,
+            updated_at=now,
+        )
+
+    async def key_source(self, subscriber_id: str, key_id: str) -> Any:
+        return self.records.get((subscriber_id, key_id))
+
+    def request(
+        self, sender: str, action: str, message: dict[str, Any], bpp: str = "discom.example"
+    ) -> tuple[str, bytes]:
+        """(Authorization header, raw body) of a signed request from `sender`."""
+        import time
+        import uuid
+
+        import orjson
+
+        from ies.exchange.signing import build_authorization
+
+        body = {
+            "context": {
+                "action": action,
+                "version": "2.0.0",
+                "domain": "beckn.one:deg:energy",
+                "bapId": sender,
+                "bapUri": f"http://{sender}/beckn",
+                "bppId": bpp,
+                "bppUri": f"http://{bpp}/beckn",
+                "transactionId": str(uuid.uuid4()),
+                "messageId": str(uuid.uuid4()),
+                "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                "ttl": "PT30S",
+            },
+            "message": message,
+        }
+        raw = orjson.dumps(body)
+        keys = self._keys[sender]
+        header = build_authorization(
+            raw, subscriber_id=sender, key_id=keys.key_id, key=keys.signing, created=int(time.time())
+        )
+        return header, raw
+
+
+def data_request(*datasets: str, purpose: str, granularity: str = "record", **extra: Any) -> dict[str, Any]:
+    return {
+        "contract": {
+            "commitments": [{"id": f"c{i}", "resources": [{"id": d}]} for i, d in enumerate(datasets)],
+            "contractAttributes": {
+                "@type": "DataAccessRequest",
+                "purpose": purpose,
+                "granularity": granularity,
+                **extra,
+            },
+        }
+    }
+
+
+def command(kind: str = "DispatchInstruction") -> dict[str, Any]:
+    return {"command": {"@type": kind, "commandId": "cmd-1", "target": "did:web:discom.example:assets:der:42",
+                        "setpointW": 5000}}  # fmt: skip

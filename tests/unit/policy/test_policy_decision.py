@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from policy_helpers import derived_bundle, researchers_lose_consumer_data  # type: ignore[import-not-found]
+from policy_helpers import derived_bundle, researchers_lose_consumer_data
 from sqlalchemy import Engine, select
 
 from ies.audit import verify_log

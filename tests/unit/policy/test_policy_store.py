@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
-from policy_helpers import derived_bundle  # type: ignore[import-not-found]
+from policy_helpers import derived_bundle
 from sqlalchemy import Engine, update
 
 from ies.identity.keys import SigningKeyPair
@@ -25,7 +26,7 @@ DOC = {
 }
 
 
-def _restrict(policy: dict) -> None:  # type: ignore[type-arg]
+def _restrict(policy: dict[str, Any]) -> None:
     policy["entitlements"]["researcher"][0]["taxonomy"] = ["Planning"]
 
 
