@@ -14,6 +14,7 @@ from typing import Any
 from ies.credentials.issue import issue
 from ies.credentials.service.state import IssuerState
 from ies.credentials.status import list_bits, status_list_credential
+from ies.credentials.tables import StatusListRow
 from ies.errors import NotFoundError
 from ies.store import session_factory, utcnow
 
@@ -23,16 +24,17 @@ __all__ = ["signed_status_list"]
 def signed_status_list(state: IssuerState, list_id: str) -> dict[str, Any] | str:
     """The signed BitstringStatusListCredential of one of this issuer's lists (NotFoundError if unknown)."""
     with session_factory(state.engine)() as session:
-        row, raw = list_bits(session, list_id)
-        if row.issuer != state.did:
+        row = session.get(StatusListRow, list_id)
+        if row is None or row.issuer != state.did:
             raise NotFoundError(f"no status list {list_id!r}")
+        cached = state.signed_lists.get(list_id)
+        max_age_s = state.settings.status_list_validity.total_seconds() / 2
+        if cached is not None and cached[0] == row.version and time.monotonic() - cached[1] < max_age_s:
+            signed: dict[str, Any] | str = cached[2]
+            return signed
+        row, raw = list_bits(session, list_id)  # the version read with the bits is the one we sign
         version, purpose = row.version, row.purpose
     settings = state.settings
-    cached = state.signed_lists.get(list_id)
-    max_age_s = settings.status_list_validity.total_seconds() / 2
-    if cached is not None and cached[0] == version and time.monotonic() - cached[1] < max_age_s:
-        signed: dict[str, Any] | str = cached[2]
-        return signed
     now = utcnow().replace(microsecond=0)
     unsigned = status_list_credential(
         list_url=settings.url(f"/credentials/status-lists/{list_id}"),
