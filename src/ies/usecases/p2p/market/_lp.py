@@ -15,7 +15,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from ies.usecases.p2p.market._auction import ArrayClearing
+from ies.errors import InternalError
+from ies.usecases.p2p.market._auction import ArrayClearing, equilibrium_range
+from ies.usecases.p2p.market._curves import I64
 
 __all__ = ["clear_lp"]
 
@@ -26,5 +28,47 @@ def clear_lp(
     offer_price: NDArray[np.int64],
     offer_qty: NDArray[np.int64],
 ) -> ArrayClearing:
-    """Clear one block with `scipy.optimize.linprog(method="highs")`; allocations rounded to Wh."""
-    raise NotImplementedError
+    """Clear one block with `scipy.optimize.linprog(method="highs")`; allocations rounded to Wh.
+
+    A vertex of this LP has at most one variable strictly between its bounds, whose value is then a
+    difference of integer quantities, so rounding the solution to Wh is exact (checked: the rounded
+    solution must balance, else InternalError).
+    """
+    from scipy import sparse  # heavy imports, needed only here
+    from scipy.optimize import linprog
+
+    nb, no = bid_limit.size, offer_price.size
+    if nb == 0 or no == 0:
+        return ArrayClearing(0, None, None, None, np.zeros(nb, dtype=I64), np.zeros(no, dtype=I64))
+    cost = np.concatenate([-(bid_limit.astype(np.float64) + 0.5), offer_price.astype(np.float64)])
+    balance = sparse.csr_array(
+        (
+            np.concatenate([np.ones(nb), -np.ones(no)]),
+            (np.zeros(nb + no, dtype=np.int64), np.arange(nb + no)),
+        ),
+        shape=(1, nb + no),
+    )
+    bounds = np.column_stack([np.zeros(nb + no), np.concatenate([bid_qty, offer_qty]).astype(np.float64)])
+    solved = linprog(cost, A_eq=balance, b_eq=np.zeros(1), bounds=bounds, method="highs")
+    if solved.status != 0:
+        raise InternalError(f"HiGHS could not clear the block: {solved.message}")
+    values = np.rint(solved.x).astype(I64)
+    bid_alloc, offer_alloc = values[:nb], values[nb:]
+    volume = int(bid_alloc.sum())
+    if volume != int(offer_alloc.sum()):
+        raise InternalError("the LP solution does not balance after rounding to Wh")
+    if volume == 0:
+        return ArrayClearing(0, None, None, None, bid_alloc, offer_alloc)
+    low, high = equilibrium_range(
+        marginal_limit=int(bid_limit[bid_alloc > 0].min()),
+        marginal_price=int(offer_price[offer_alloc > 0].max()),
+        best_unserved_limit=_best(bid_limit[bid_alloc < bid_qty], highest=True),
+        best_unsold_price=_best(offer_price[offer_alloc < offer_qty], highest=False),
+    )
+    return ArrayClearing(volume, (low + high) // 2, low, high, bid_alloc, offer_alloc)
+
+
+def _best(prices: NDArray[np.int64], *, highest: bool) -> int | None:
+    if prices.size == 0:
+        return None
+    return int(prices.max() if highest else prices.min())
