@@ -106,6 +106,7 @@ def raw_of(body: dict[str, Any]) -> bytes:
 @pytest.fixture(scope="module")
 def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]:
     os.environ["IES_NODE_REGISTRY_CACHE_TTL_S"] = "0.2"  # suspensions reach verifiers at once in tests
+    os.environ["IES_NODE_STH_INTERVAL_S"] = "0.3"  # signed tree heads follow the log closely
     spec = NetworkSpec(
         nodes=(
             NodeSpec("registry", ("REGISTRY",)),
@@ -124,3 +125,4 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]:
     finally:
         stop_network(state)
         os.environ.pop("IES_NODE_REGISTRY_CACHE_TTL_S", None)
+        os.environ.pop("IES_NODE_STH_INTERVAL_S", None)

@@ -7,6 +7,7 @@ bearer token; every node serves its did:web document and `/health`.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -17,6 +18,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 import ies
+from ies.audit import TreeHeadPublisher
+from ies.audit.http import router as audit_router
 from ies.identity.did_router import did_router
 from ies.identity.did_web import node_did_document
 from ies.node.admin import admin_router
@@ -31,6 +34,20 @@ from ies.store import utcnow
 __all__ = ["ROLE_INSTALLERS", "NodeRuntime", "create_app"]
 
 
+class _CurrentSigningKey:
+    """The node's signing key as of each use, so tree heads signed after a rotation use the new key."""
+
+    def __init__(self, rt: NodeRuntime):
+        self._rt = rt
+
+    @property
+    def public_key(self) -> bytes:
+        return self._rt.keys.signing.public_key
+
+    def sign(self, data: bytes) -> bytes:
+        return self._rt.keys.signing.sign(data)
+
+
 def create_app(cfg: NodeConfig) -> FastAPI:
     rt = NodeRuntime(cfg)
 
@@ -38,8 +55,15 @@ def create_app(cfg: NodeConfig) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         for hook in rt.startup:
             await hook()
-        yield
-        await rt.aclose()
+        stop = asyncio.Event()
+        publisher = TreeHeadPublisher(rt.engine, _CurrentSigningKey(rt), interval_s=cfg.sth_interval_s)
+        sth_task = asyncio.get_running_loop().create_task(publisher.run(stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            await sth_task
+            await rt.aclose()
 
     app = FastAPI(
         title=f"ies node {cfg.name}",
@@ -119,6 +143,7 @@ def _mount_optional_routers(app: FastAPI, rt: NodeRuntime) -> None:
         return node_did_document(rt.did, rt.keys, previous_keys=live, services=[service])
 
     app.include_router(did_router(did_document))
+    app.include_router(audit_router)
 
     if rt.cfg.has_role(Role.REGISTRY) or rt.cfg.has_role(Role.DISCOM):
         app.state.assets_write_token = rt.admin_token  # asset writes are operator actions

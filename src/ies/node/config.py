@@ -46,6 +46,7 @@ class NodeConfig(BaseModel):
     rotation_grace_s: int = 86400
     auto_approve: bool = False
     log_bodies: bool = True
+    sth_interval_s: float = Field(default=60.0, gt=0, description="how often to sign the audit tree head")
     usecases: list[str] = Field(default_factory=list, description="use-case packages this node runs")
     settings: dict[str, Any] = Field(default_factory=dict, description="free-form settings per use case")
     home: Path = Field(default=Path("."), exclude=True)
