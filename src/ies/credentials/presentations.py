@@ -33,7 +33,7 @@ from ies.credentials.issue import CONTEXT_V2, proof_format
 from ies.credentials.keys import IssuerKey
 from ies.credentials.model import ProofFormat, StatusChecker, VerifiedCredential, VerifiedPresentation
 from ies.credentials.timeutil import to_numeric_date
-from ies.credentials.verify import Secured, parse_secured, verify, verify_secured
+from ies.credentials.verify import Secured, parse_secured, verify, verify_secured, window_from_jwt
 from ies.errors import UsageError
 from ies.identity.did_key import did_key_from_ed25519
 from ies.identity.resolver import DIDResolver
@@ -113,7 +113,9 @@ def _parse_jwt_presentation(token: str) -> Secured:
         raise CredentialMalformed("the presentation JWT header has no kid")
     vm = holder + kid if kid.startswith("#") else kid
     fmt = ProofFormat.VC_JOSE_ES256 if jws.alg == "ES256" else ProofFormat.VC_JOSE_EDDSA
-    return Secured(fmt, document, holder, vm, "authentication", token, jws=jws)
+    secured = Secured(fmt, document, holder, vm, "authentication", token, jws=jws)
+    window_from_jwt(secured, payload)
+    return secured
 
 
 def _check_challenge_and_domain(secured: Secured, challenge: str, domain: str) -> None:

@@ -221,6 +221,10 @@ def reconstruct(payload: Mapping[str, Any], disclosures: Sequence[str]) -> Recon
                 undisclosed += 1
                 continue
             _, name, value = _take(digest, 3)
+            if not path and name in NEVER_DISCLOSABLE:
+                raise DisclosureInvalid(
+                    f"{name!r} must never be selectively disclosable (a holder could hide it)"
+                )
             if name in out:
                 raise DisclosureInvalid(f"disclosed claim {name!r} collides with a visible claim")
             out[name] = walk(value, (*path, name))

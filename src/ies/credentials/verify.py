@@ -16,6 +16,7 @@ forged credential. Each step raises its own `CredentialInvalid` subclass, so the
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -47,6 +48,7 @@ __all__ = [
     "parse_secured",
     "verify",
     "verify_secured",
+    "window_from_jwt",
 ]
 
 IES_CREDENTIAL_TYPES = ("MeterDataRequestCredential", "MeterDataCredential", "ElectricityCredential")
@@ -123,7 +125,7 @@ def _window_from_document(secured: Secured) -> None:
     secured.not_after += [until] if until else []
 
 
-def _window_from_jwt(secured: Secured, claims: Mapping[str, Any]) -> None:
+def window_from_jwt(secured: Secured, claims: Mapping[str, Any]) -> None:
     nbf, exp = from_numeric_date(claims.get("nbf"), "nbf"), from_numeric_date(claims.get("exp"), "exp")
     secured.not_before += [nbf] if nbf else []
     secured.not_after += [exp] if exp else []
@@ -143,7 +145,7 @@ def _parse_jose(token: str) -> Secured:
     fmt = ProofFormat.VC_JOSE_ES256 if jws.alg == "ES256" else ProofFormat.VC_JOSE_EDDSA
     vm = _absolute_kid(jws.kid, signer, "VC-JOSE")
     secured = Secured(fmt, document, signer, vm, "assertionMethod", token, jws=jws)
-    _window_from_jwt(secured, payload)
+    window_from_jwt(secured, payload)
     _window_from_document(secured)
     return secured
 
@@ -154,10 +156,14 @@ def _parse_sd_jwt(token: str) -> Secured:
     signer = issuer_of(payload) if "issuer" in payload else str(payload.get("iss", ""))
     if not signer:
         raise CredentialMalformed("the SD-JWT has no issuer")
+    if isinstance(payload.get("iss"), str) and payload["iss"] != signer:
+        raise CredentialMalformed(
+            f"SD-JWT iss {payload['iss']!r} differs from the credential issuer {signer!r}"
+        )
     vm = _absolute_kid(sd.issuer_jwt.kid, signer, "SD-JWT")
     secured = Secured(ProofFormat.SD_JWT_VC, dict(payload), signer, vm, "assertionMethod", token, sd=sd)
     secured.jws = sd.issuer_jwt
-    _window_from_jwt(secured, payload)
+    window_from_jwt(secured, payload)
     _window_from_document(secured)
     return secured
 
@@ -200,7 +206,8 @@ def parse_secured(value: Mapping[str, Any] | str) -> Secured:
         return parse_secured(enveloped)
     if "proof" not in value:
         raise CredentialMalformed("the credential carries no proof (and is not a JWT)")
-    return _parse_data_integrity(value)
+    # A private copy: what the result reports must be what was verified, whatever the caller does later.
+    return _parse_data_integrity(copy.deepcopy(dict(value)))
 
 
 def check_signature(secured: Secured, key: PublicKey, *, contexts: Mapping[str, Any] | None = None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -15,8 +16,10 @@ from ies.credentials import (
     present,
     verify_presentation,
 )
+from ies.credentials.jose import sign_compact
 from ies.errors import UsageError
 from ies.identity.keys import SigningKeyPair
+from ies.identity.multibase import b64url_decode
 from ies.identity.resolver import DIDResolver
 
 from .conftest import NOW, Issuer, alumni_credential
@@ -128,3 +131,25 @@ def test_presentation_needs_challenge_and_domain(
 
 def test_a_credential_is_not_a_presentation(issued: Any, resolver: DIDResolver) -> None:
     assert _code(issued[0], resolver) == "VP_INVALID"
+
+
+def test_jwt_presentation_expiry_is_checked(issued: Any, holder: IssuerKey, resolver: DIDResolver) -> None:
+    vp = _vp(issued, holder, ProofFormat.VC_JOSE_EDDSA)
+    assert isinstance(vp, str)
+    _, payload, _ = vp.split(".")
+    claims = json.loads(b64url_decode(payload))
+    claims["exp"] = int(NOW.timestamp()) - 600
+    expired = sign_compact(claims, holder, typ="vp+jwt")
+    assert _code(expired, resolver) == "VC_EXPIRED"
+
+
+def test_result_does_not_change_when_the_caller_edits_its_input(
+    issued: Any, holder: IssuerKey, resolver: DIDResolver
+) -> None:
+    vp = _vp(issued[:1], holder, ProofFormat.EDDSA_JCS_2022)
+    assert isinstance(vp, dict)
+    result = _check(vp, resolver)
+    vp["verifiableCredential"][0]["credentialSubject"]["alumniOf"] = "Edited later"
+    vp["holder"] = "did:example:someone-else"
+    assert result.credentials[0].credential["credentialSubject"]["alumniOf"] == "The School of Examples"
+    assert result.presentation["holder"] == holder.did

@@ -226,3 +226,18 @@ def test_nested_disclosure_reveals_the_parent_it_needs(
 def test_refused_disclosable_paths(path: str, issuer: Issuer, passport: dict[str, Any]) -> None:
     with pytest.raises(UsageError):
         issue(passport, key=issuer.ed25519, format=ProofFormat.SD_JWT_VC, disclosable=[path])
+
+
+def test_an_issuer_cannot_make_the_expiry_withholdable(
+    issuer: Issuer, holder: IssuerKey, resolver: DIDResolver, passport: dict[str, Any]
+) -> None:
+    """A careless issuer hid `validUntil` in a disclosure: refused when it is disclosed."""
+    payload = dict(passport)
+    until = payload.pop("validUntil")
+    disclosure = b64url_encode(json.dumps(["c2FsdA", "validUntil", until]).encode())
+    payload["_sd"] = [b64url_encode(hashlib.sha256(disclosure.encode()).digest())]
+    payload["_sd_alg"] = "sha-256"
+    token = sign_compact(payload, issuer.ed25519, typ="vc+sd-jwt") + "~" + disclosure + "~"
+    with pytest.raises(CredentialInvalid, match="never be selectively disclosable") as caught:
+        verify(token, resolver=resolver, at=NOW)
+    assert caught.value.code == "VC_DISCLOSURE_INVALID"
