@@ -1,7 +1,8 @@
 """Issuers, holders and credentials for the credential tests, resolved in process through DID overrides.
 
 The issuer `did:web:discom.example` publishes an Ed25519 key (#key-1, Multikey) and a P-256 key (#key-2,
-JsonWebKey2020) under assertionMethod, and an authentication-only key (#auth-1); holders are did:keys.
+JsonWebKey2020) under assertionMethod, and authentication-only keys (#auth-1 Ed25519, #auth-2 P-256);
+holders are did:keys.
 """
 
 from __future__ import annotations
@@ -37,14 +38,16 @@ class Issuer:
         self.ed25519 = IssuerKey(f"{ISSUER}#key-1", SigningKeyPair.generate())
         self.p256 = IssuerKey.generate_p256(f"{ISSUER}#key-2")
         self.auth_only = IssuerKey(f"{ISSUER}#auth-1", SigningKeyPair.generate())
+        self.auth_only_p256 = IssuerKey.generate_p256(f"{ISSUER}#auth-2")
         self.document: dict[str, Any] = {
             "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
             "id": ISSUER,
             "verificationMethod": [
-                verification_method_entry(k) for k in (self.ed25519, self.p256, self.auth_only)
+                verification_method_entry(k)
+                for k in (self.ed25519, self.p256, self.auth_only, self.auth_only_p256)
             ],
             "assertionMethod": [self.ed25519.verification_method, self.p256.verification_method],
-            "authentication": [self.auth_only.verification_method],
+            "authentication": [self.auth_only.verification_method, self.auth_only_p256.verification_method],
         }
 
     def key_for(self, fmt: ProofFormat) -> IssuerKey:
