@@ -10,6 +10,7 @@ Ed25519 key (read at signing time, so a key rotation is picked up at once), its 
 (`credentials-p256.pem`, 0600) and the DigiLocker API key (`digilocker.key`) live.
 
 Environment (read once, at install):
+    IES_VC_ISSUER_NAME             `issuer.name` in our credentials (default: the node name)
     IES_VC_STATUS_TTL_S            how long verifiers may cache our status lists (default 300, max 3600)
     IES_VC_DEFAULT_FORMAT          proof format when a request names none (default: auto, i.e. Data Integrity)
     IES_VC_STATUS_LIST_FORMAT      proof format of the served status lists (default eddsa-rdfc-2022)
@@ -97,7 +98,7 @@ def issuer_state_from_runtime(runtime: Any) -> IssuerState:
     except ValueError:
         raise UsageError(f"IES_VC_STATUS_TTL_S must be whole seconds, got {ttl_text!r}") from None
     settings = IssuerSettings(
-        name=cfg.name,
+        name=os.environ.get("IES_VC_ISSUER_NAME") or cfg.name,
         base_url=cfg.public_url,
         namespace=did_web_location(runtime.did).host,
         default_format=parse_format(os.environ.get("IES_VC_DEFAULT_FORMAT"), None),
