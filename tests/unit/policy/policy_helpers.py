@@ -131,5 +131,11 @@ def data_request(*datasets: str, purpose: str, granularity: str = "record", **ex
 
 
 def command(kind: str = "DispatchInstruction") -> dict[str, Any]:
-    return {"command": {"@type": kind, "commandId": "cmd-1", "target": "did:web:discom.example:assets:der:42",
-                        "setpointW": 5000}}  # fmt: skip
+    return {
+        "command": {
+            "@type": kind,
+            "commandId": "cmd-1",
+            "target": "did:web:discom.example:assets:der:42",
+            "setpointW": 5000,
+        }
+    }

@@ -20,8 +20,19 @@ from ies.policy.sources import DEFAULT_BUNDLE_DIR
 
 POLICY = json.loads((DEFAULT_BUNDLE_DIR / "data.json").read_text())["ies"]["policy"]
 RANK = {"deny": 0, "allow_aggregated": 1, "allow": 2}
-ROLES = ["REGULATOR", "RESEARCHER", "DISCOM", "SYSTEM_OPERATOR", "AGGREGATOR", "LEDGER", "BAP", "BPP",
-         "CDS", "CERTIFIED_OT", "UNKNOWN"]  # fmt: skip
+ROLES = [
+    "REGULATOR",
+    "RESEARCHER",
+    "DISCOM",
+    "SYSTEM_OPERATOR",
+    "AGGREGATOR",
+    "LEDGER",
+    "BAP",
+    "BPP",
+    "CDS",
+    "CERTIFIED_OT",
+    "UNKNOWN",
+]
 TAXONOMY = ["Operational", "Asset", "Market", "Consumer", "Planning"]
 PURPOSES = [*POLICY["purposes"], "advertising"]
 

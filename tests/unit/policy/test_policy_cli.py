@@ -34,8 +34,18 @@ def keyfile(tmp_path: Path) -> tuple[Path, NodeKeys]:
 @pytest.fixture
 def built(tmp_path: Path, keyfile: tuple[Path, NodeKeys]) -> tuple[Path, str]:
     out = tmp_path / "b.tar.gz"
-    code, stdout, _ = run("policy", "bundle", "build", str(DEFAULT_BUNDLE_DIR), "--key-file", str(keyfile[0]),
-                          "--out", str(out), "--publisher", "cerc.example")  # fmt: skip
+    code, stdout, _ = run(
+        "policy",
+        "bundle",
+        "build",
+        str(DEFAULT_BUNDLE_DIR),
+        "--key-file",
+        str(keyfile[0]),
+        "--out",
+        str(out),
+        "--publisher",
+        "cerc.example",
+    )
     assert code == 0, stdout
     summary = json.loads(stdout)
     assert summary["publisher"] == {"subscriber_id": "cerc.example", "key_id": "cerc-k1"}
@@ -77,8 +87,17 @@ def test_eval_a_decision(built: tuple[Path, str], tmp_path: Path) -> None:
         "custodian": False,
     }
     (tmp_path / "in.json").write_text(json.dumps(facts))
-    code, stdout, _ = run("policy", "eval", str(bundle), "--query", "data.ies.access.decision",
-                          "--input", str(tmp_path / "in.json"), "--trusted-key", key)  # fmt: skip
+    code, stdout, _ = run(
+        "policy",
+        "eval",
+        str(bundle),
+        "--query",
+        "data.ies.access.decision",
+        "--input",
+        str(tmp_path / "in.json"),
+        "--trusted-key",
+        key,
+    )
     assert code == 0
     out = json.loads(stdout)
     assert out["bundle"]["trusted"] is True

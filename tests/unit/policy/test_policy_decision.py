@@ -225,6 +225,7 @@ class TestCommands:
             record("sldc.example", ("SYSTEM_OPERATOR",)), "CURTAILMENT", operational=True
         )
         with pytest.raises(OtCredentialRequired):
-            point.decide_command(record("other.example", ("SYSTEM_OPERATOR", "CERTIFIED_OT")), "CURTAILMENT",
-                                 operational=True)  # fmt: skip
+            point.decide_command(
+                record("other.example", ("SYSTEM_OPERATOR", "CERTIFIED_OT")), "CURTAILMENT", operational=True
+            )
         assert RegistryRoleCredential()(record("a", ("CERTIFIED_OT",)))

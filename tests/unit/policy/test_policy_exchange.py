@@ -161,8 +161,13 @@ class TestInformationalEndpoint:
             )
 
     def test_a_role_claimed_in_the_message_grants_nothing(self, node: Node, people: Participants) -> None:
-        claim = data_request("meter-data-interval", purpose="regulatory_oversight", granularity="aggregate",
-                             requesterRoles=["REGULATOR"], role="REGULATOR")  # fmt: skip
+        claim = data_request(
+            "meter-data-interval",
+            purpose="regulatory_oversight",
+            granularity="aggregate",
+            requesterRoles=["REGULATOR"],
+            role="REGULATOR",
+        )
         claim["contract"]["participants"] = [{"id": "p2p.example", "role": "REGULATOR"}]
         error = _nack(node.send(people, "p2p.example", "confirm", claim)[0])
         assert error["code"] == "POL_PURPOSE_NOT_PERMITTED"
