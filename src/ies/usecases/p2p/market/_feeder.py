@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from ies.errors import UsageError
 
-__all__ = ["DistributionTransformer", "FeederModel", "GridLimits", "ServicePointModel"]
+__all__ = ["Breach", "DistributionTransformer", "FeederModel", "GridLimits", "ServicePointModel"]
 
 
 @dataclass(frozen=True)
@@ -90,3 +90,20 @@ class GridLimits:
             raise UsageError(f"voltage limits {self.v_min_pu}–{self.v_max_pu} pu must straddle 1.0")
         if self.max_line_loading_percent <= 0 or self.max_trafo_loading_percent <= 0:
             raise UsageError("loading limits must be positive")
+
+
+@dataclass(frozen=True, slots=True)
+class Breach:
+    """A limit broken: kind LINE_THERMAL | TRAFO_THERMAL | OVERVOLTAGE | UNDERVOLTAGE | NO_CONVERGENCE."""
+
+    kind: str
+    element: str
+    value: float
+    limit: float
+
+    def describe(self) -> str:
+        if self.kind == "NO_CONVERGENCE":
+            return "the power flow does not converge (voltage collapse)"
+        unit = "pu" if self.kind.endswith("VOLTAGE") else "%"
+        what = self.kind.lower().replace("_", " ")
+        return f"{what} at {self.element}: {self.value:.3f} {unit} (limit {self.limit} {unit})"

@@ -27,13 +27,14 @@ into statements and bills. The Rego contract policy computes the same lines the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
-from ies.errors import UsageError
-from ies.usecases.p2p.market._units import Block, Paise, PaisePerKWh, Wh
+from ies.errors import InternalError, UsageError
+from ies.usecases.p2p.market._units import Block, Paise, PaisePerKWh, Wh, energy_value_paise
 
 __all__ = [
     "DiscomCharges",
@@ -77,10 +78,14 @@ class DiscomCharges:
 
     def __post_init__(self) -> None:
         rates = (
-            self.wheeling_paise_per_kwh, self.cross_subsidy_paise_per_kwh, self.loss_basis_points,
-            self.deviation_paise_per_kwh, self.import_tariff_paise_per_kwh, self.export_rate_paise_per_kwh,
+            self.wheeling_paise_per_kwh,
+            self.cross_subsidy_paise_per_kwh,
+            self.loss_basis_points,
+            self.deviation_paise_per_kwh,
+            self.import_tariff_paise_per_kwh,
+            self.export_rate_paise_per_kwh,
             self.fixed_charge_paise_per_month,
-        )  # fmt: skip
+        )
         if not self.discom_id or any(r < 0 for r in rates):
             raise UsageError(
                 f"charges of {self.discom_id!r}: a DISCOM id and non-negative rates are required"
@@ -164,20 +169,207 @@ def settle_trade(
     trade: TradeRecord, charges: Mapping[str, DiscomCharges], policy: SettlementPolicy | None = None
 ) -> TradeSettlement:
     """The flows of one trade under the table in the module docstring."""
-    raise NotImplementedError
+    policy = policy or SettlementPolicy()
+    _check_trade(trade, charges)
+    buyer_discom, seller_discom = charges[trade.buyer_discom_id], charges[trade.seller_discom_id]
+    carriers = [(seller_discom, "sellerDiscom")]
+    if trade.buyer_discom_id != trade.seller_discom_id:
+        carriers.append((buyer_discom, "buyerDiscom"))
+    parties = {"BUYER": (trade.buyer_id, "buyer"), "SELLER": (trade.seller_id, "seller")}
+    flows: list[MoneyFlow] = []
+
+    def line(
+        block: Block,
+        kind: FlowKind,
+        payer: tuple[str, str],
+        payee: tuple[str, str],
+        energy_wh: Wh,
+        rate: int,
+        per: int = 1000,
+    ) -> None:
+        if energy_wh > 0:
+            amount = energy_value_paise(energy_wh, rate, per=per)
+            flows.append(MoneyFlow(trade.trade_id, block, kind, *payer, *payee, energy_wh, rate, amount))
+
+    for tb in sorted(trade.blocks, key=lambda b: b.block):
+        final, price = tb.final_alloc_wh, tb.price_paise_per_kwh
+        line(tb.block, FlowKind.ENERGY, parties["BUYER"], parties["SELLER"], final, price)
+        for discom, role in carriers:
+            payee = (discom.discom_id, role)
+            line(
+                tb.block,
+                FlowKind.WHEELING,
+                parties[policy.wheeling_payer],
+                payee,
+                final,
+                discom.wheeling_paise_per_kwh,
+            )
+        line(
+            tb.block,
+            FlowKind.CROSS_SUBSIDY,
+            parties[policy.cross_subsidy_payer],
+            (buyer_discom.discom_id, "buyerDiscom"),
+            final,
+            buyer_discom.cross_subsidy_paise_per_kwh,
+        )
+        for discom, role in carriers:
+            line(
+                tb.block,
+                FlowKind.LOSSES,
+                parties[policy.loss_payer],
+                (discom.discom_id, role),
+                final,
+                price * discom.loss_basis_points,
+                per=1000 * LOSS_BASIS,
+            )
+        line(
+            tb.block,
+            FlowKind.UNDER_DELIVERY,
+            parties["SELLER"],
+            (seller_discom.discom_id, "sellerDiscom"),
+            tb.contracted_wh - tb.seller_alloc_wh,
+            seller_discom.deviation_paise_per_kwh,
+        )
+        line(
+            tb.block,
+            FlowKind.UNDER_CONSUMPTION,
+            parties["BUYER"],
+            (buyer_discom.discom_id, "buyerDiscom"),
+            tb.contracted_wh - tb.buyer_alloc_wh,
+            buyer_discom.deviation_paise_per_kwh,
+        )
+    return _settlement(trade.trade_id, flows)
+
+
+def _check_trade(trade: TradeRecord, charges: Mapping[str, DiscomCharges]) -> None:
+    for discom_id in (trade.buyer_discom_id, trade.seller_discom_id):
+        if discom_id not in charges:
+            raise UsageError(f"trade {trade.trade_id}: no charges known for DISCOM {discom_id!r}")
+    if len({tb.block for tb in trade.blocks}) != len(trade.blocks):
+        raise UsageError(f"trade {trade.trade_id}: a block appears twice")
+    if trade.buyer_id == trade.seller_id:
+        raise UsageError(f"trade {trade.trade_id}: buyer and seller are the same party")
+    for tb in trade.blocks:
+        values = (tb.contracted_wh, tb.price_paise_per_kwh, tb.buyer_alloc_wh, tb.seller_alloc_wh)
+        if min(values) < 0:
+            raise UsageError(f"trade {trade.trade_id} block {tb.block}: negative quantity or price")
+        if max(tb.buyer_alloc_wh, tb.seller_alloc_wh) > tb.contracted_wh:
+            raise UsageError(
+                f"trade {trade.trade_id} block {tb.block}: an allocation exceeds the contracted "
+                f"{tb.contracted_wh} Wh (buyer {tb.buyer_alloc_wh}, seller {tb.seller_alloc_wh})"
+            )
+
+
+def _settlement(trade_id: str, flows: Iterable[MoneyFlow]) -> TradeSettlement:
+    """Wrap flows, computing the nets and checking they sum to zero."""
+    flows = tuple(flows)
+    by_party: dict[str, int] = defaultdict(int)
+    by_role: dict[str, int] = defaultdict(int)
+    for f in flows:
+        by_party[f.payer_id] -= f.amount_paise
+        by_party[f.payee_id] += f.amount_paise
+        by_role[f.payer_role] -= f.amount_paise
+        by_role[f.payee_role] += f.amount_paise
+    if sum(by_party.values()) or any(f.amount_paise < 0 for f in flows):  # pragma: no cover - structural
+        raise InternalError(f"trade {trade_id}: flows do not sum to zero")
+    return TradeSettlement(trade_id, flows, dict(by_party), dict(by_role))
 
 
 def settlement_adjustment(previous: TradeSettlement, current: TradeSettlement) -> TradeSettlement:
     """What to pay on top of `previous` to reach `current` (a true-up): per line, current − previous.
 
-    A negative difference becomes a flow in the opposite direction, so the adjustment is itself a set of
-    non-negative transfers that sums to zero per trade.
+    Lines are matched on (block, kind, payer, payee); a negative difference becomes a flow in the
+    opposite direction, so the adjustment is itself a set of non-negative transfers summing to zero, and
+    previous + adjustment nets to exactly current for every party.
     """
-    raise NotImplementedError
+    if previous.trade_id != current.trade_id:
+        raise UsageError(f"cannot adjust trade {previous.trade_id} by trade {current.trade_id}")
+    Key = tuple[Block, FlowKind, str, str, str, str]
+    amounts: dict[Key, list[int]] = {}
+    for sign, settlement in ((-1, previous), (1, current)):
+        for f in settlement.flows:
+            key = (f.block, f.kind, f.payer_id, f.payer_role, f.payee_id, f.payee_role)
+            entry = amounts.setdefault(key, [0, 0, f.rate])
+            entry[0] += sign * f.amount_paise
+            entry[1] += sign * f.energy_wh
+            if sign > 0:
+                entry[2] = f.rate
+    flows = []
+    for (block, kind, payer, payer_role, payee, payee_role), (amount, energy, rate) in sorted(
+        amounts.items()
+    ):
+        if amount == 0 and energy == 0:
+            continue
+        if amount > 0 or (amount == 0 and energy > 0):
+            flows.append(
+                MoneyFlow(
+                    current.trade_id,
+                    block,
+                    kind,
+                    payer,
+                    payer_role,
+                    payee,
+                    payee_role,
+                    abs(energy),
+                    rate,
+                    amount,
+                )
+            )
+        else:
+            flows.append(
+                MoneyFlow(
+                    current.trade_id,
+                    block,
+                    kind,
+                    payee,
+                    payee_role,
+                    payer,
+                    payer_role,
+                    abs(energy),
+                    rate,
+                    -amount,
+                )
+            )
+    return _settlement(current.trade_id, flows)
 
 
 def contract_policy_input(
     trade: TradeRecord, charges: Mapping[str, DiscomCharges], policy: SettlementPolicy | None = None
 ) -> dict[str, Any]:
     """The input document of `data.deg.contracts.p2p_trading` (rego/contract/contract.rego)."""
-    raise NotImplementedError
+    policy = policy or SettlementPolicy()
+    _check_trade(trade, charges)
+    used = {trade.buyer_discom_id, trade.seller_discom_id}
+    return {
+        "trade": {
+            "trade_id": trade.trade_id,
+            "buyer_id": trade.buyer_id,
+            "seller_id": trade.seller_id,
+            "buyer_discom_id": trade.buyer_discom_id,
+            "seller_discom_id": trade.seller_discom_id,
+            "blocks": [
+                {
+                    "block": tb.block,
+                    "contracted_wh": tb.contracted_wh,
+                    "price_paise_per_kwh": tb.price_paise_per_kwh,
+                    "buyer_alloc_wh": tb.buyer_alloc_wh,
+                    "seller_alloc_wh": tb.seller_alloc_wh,
+                }
+                for tb in sorted(trade.blocks, key=lambda b: b.block)
+            ],
+        },
+        "charges": {
+            d: {
+                "wheeling_paise_per_kwh": charges[d].wheeling_paise_per_kwh,
+                "cross_subsidy_paise_per_kwh": charges[d].cross_subsidy_paise_per_kwh,
+                "loss_basis_points": charges[d].loss_basis_points,
+                "deviation_paise_per_kwh": charges[d].deviation_paise_per_kwh,
+            }
+            for d in sorted(used)
+        },
+        "policy": {
+            "wheeling_payer": policy.wheeling_payer,
+            "cross_subsidy_payer": policy.cross_subsidy_payer,
+            "loss_payer": policy.loss_payer,
+        },
+    }
