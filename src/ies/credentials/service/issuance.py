@@ -1,6 +1,7 @@
 """Issuing an IES credential: complete the envelope, check the schema, stamp its status, sign, remember.
 
-The pipeline, in order (nothing is stored unless every step passes):
+The pipeline, in order (nothing is stored unless every step passes; the holder's proof is checked, and its
+nonce or OTP spent, only once the credential itself is known to be valid):
   (1) the credential names exactly one IES type (ElectricityCredential, MeterDataCredential,
       MeterDataRequestCredential) — this issuer signs nothing else;
   (2) complete the VC 2.0 envelope: `@context` (VC v2 first, then the family context), a lower-case
@@ -10,7 +11,8 @@ The pipeline, in order (nothing is stored unless every step passes):
       suspension where the schema allows them, the single `dediregistry` entry the ElectricityCredential
       v1.2 schema requires for the passport;
   (4) validate the whole credential against its IES schema (`ies.schemas.require_valid`) with a
-      placeholder status — before any status index is spent;
+      placeholder status — before any status index is spent — then bind the holder (`binding`, a
+      callable so the caller's check runs here);
   (5) in one transaction: allocate random status indexes, sign with `ies.credentials.issue`, record the
       credential (`vc_issued_credentials`) and append a `credential.issue` audit line (no claims in it).
 
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -206,7 +208,7 @@ def issue_credential(
     credential: Any,
     *,
     proof_format: ProofFormat | None,
-    binding: HolderBinding,
+    binding: HolderBinding | Callable[[], HolderBinding],
     status: Any = None,
     disclosable: Sequence[str] = (),
     audit_actor: str | None = None,
@@ -221,6 +223,8 @@ def issue_credential(
     cid = draft["id"]
     placeholder = [StatusAllocation("placeholder", 0, p) for p in ("revocation", "suspension")]
     require_valid(_with_status(draft, _status(state, cid, plan, placeholder)), family, at=now)
+    if callable(binding):  # only now: a valid credential spends the holder's nonce or OTP
+        binding = binding()
     sessions = session_factory(state.engine)
     with sessions.begin() as session:
         if session.get(IssuedCredentialRow, cid) is not None:

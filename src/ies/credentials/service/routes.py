@@ -39,7 +39,7 @@ from ies.credentials.service.holder import (
     create_otp,
     new_nonce,
 )
-from ies.credentials.service.issuance import credential_type, issue_credential, parse_format
+from ies.credentials.service.issuance import issue_credential, parse_format
 from ies.credentials.service.pull import digilocker_pull, put_subject
 from ies.credentials.service.revocation import revoke, set_suspended, status_of
 from ies.credentials.service.state import IssuerState, VerifierState, require_operator
@@ -158,13 +158,11 @@ def issuer_router(state: IssuerState) -> APIRouter:
             if not isinstance(disclosable, list) or not all(isinstance(p, str) for p in disclosable):
                 raise UsageError("options.disclosable must be a list of dotted paths")
             proof_format = parse_format(options.get("format"), state.settings.default_format)
-            credential_type(credential)  # refuse a non-IES credential before a nonce or OTP is spent
-            binding = _binding(state, credential, options)
             signed, cid = issue_credential(
                 state,
                 credential,
                 proof_format=proof_format,
-                binding=binding,
+                binding=lambda: _binding(state, credential, options),
                 status=options.get("credentialStatus"),
                 disclosable=disclosable,
             )

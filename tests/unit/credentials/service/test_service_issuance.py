@@ -205,3 +205,13 @@ def test_otp_locks_after_five_wrong_attempts(issuer_env: IssuerEnv) -> None:
         )
     right = {"method": "otp", "otpId": otp["otpId"], "code": otp["code"]}
     _refused(_issue_with(issuer_env, passport, right), "too many")
+
+
+def test_an_invalid_credential_does_not_spend_the_holders_nonce(
+    issuer_env: IssuerEnv, holder: Holder
+) -> None:
+    binding = issuer_env.binding(holder)
+    bad = issuer_env.passport(holder)
+    del bad["credentialSubject"]["customerProfile"]["customerNumber"]
+    assert _issue_with(issuer_env, bad, binding).status_code == 400
+    assert _issue_with(issuer_env, issuer_env.passport(holder), binding).status_code == 201
