@@ -42,6 +42,7 @@ from ies.credentials.status import (
 )
 from ies.credentials.status.lists import StatusAllocation
 from ies.credentials.tables import IssuedCredentialRow
+from ies.credentials.verify import IES_CREDENTIAL_TYPES
 from ies.errors import ConflictError, UsageError
 from ies.schemas import get as schema_entry
 from ies.schemas import require_valid
@@ -58,7 +59,6 @@ __all__ = [
     "status_plan",
 ]
 
-IES_CREDENTIAL_TYPES = ("ElectricityCredential", "MeterDataCredential", "MeterDataRequestCredential")
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 STATUS_METHODS = ("bitstring", "dedi", "none")
 _UUID_URN = re.compile(r"^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
