@@ -10,6 +10,14 @@ host change what a signature means. Contexts come from package data (`ies.schema
 credentials v1/v2, Data Integrity, Multikey and Ed25519Signature2020 contexts) and from `contexts` a caller
 pins explicitly (URL → document); anything else is refused, never fetched.
 
+Why bounded: RDFC's N-degree hashing is exponential on crafted graphs of look-alike blank nodes ("poison
+graphs"), so a few hundred bytes could hold a verifier for hours. Like Digital Bazaar's rdf-canonize
+(`maxWorkFactor`), we bound the work: at most `MAX_DEEP_ITERATIONS_PER_NODE` N-degree hash calls per
+blank node (never more than `MAX_DEEP_ITERATIONS`) and at most `MAX_LOOKALIKE_BLANK_NODES` blank nodes
+sharing one related hash (their permutations are tried one by one). Real credentials need no N-degree
+hashing, or a handful of calls; a clique of four look-alike blank nodes needs 76, of five 485, of six
+3 606 (1.7 s), of seven tens of thousands.
+
 RFC 8785 (JCS) is used by eddsa-jcs-2022: no JSON-LD processing, so it is fast and needs no contexts.
 """
 
@@ -19,6 +27,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import rfc8785
+from pyld.canon import URDNA2015
 from pyld.jsonld import JsonLdError, JsonLdProcessor
 
 from ies.credentials.errors import CredentialMalformed
@@ -27,6 +36,47 @@ from ies.schemas.jsonld import OfflineDocumentLoader, offline_document_loader, p
 __all__ = ["jcs", "loader_for", "rdfc"]
 
 _MAX_RELATIVE_REPORTED = 3
+
+MAX_DEEP_ITERATIONS_PER_NODE = 16
+"""N-degree hash calls allowed per blank node (at least 256, at most `MAX_DEEP_ITERATIONS`)."""
+MAX_DEEP_ITERATIONS = 4096
+"""About two seconds of N-degree hashing on this project's machine: the most one document may cost."""
+MAX_LOOKALIKE_BLANK_NODES = 6
+"""Blank nodes that may share one related hash; their 6! = 720 orderings are tried at most."""
+
+
+class _BoundedURDNA2015(URDNA2015):
+    """URDNA2015 (RDFC-1.0) that refuses poison graphs instead of running for hours."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._calls_left: int | None = None
+
+    def main(self, dataset: Any, options: Any) -> Any:
+        blank = {
+            component["value"]
+            for triples in dataset.values()
+            for quad in triples
+            for key, component in quad.items()
+            if key != "predicate" and component.get("type") == "blank node"
+        }
+        self._calls_left = min(MAX_DEEP_ITERATIONS, max(256, MAX_DEEP_ITERATIONS_PER_NODE * len(blank)))
+        return super().main(dataset, options)
+
+    def hash_n_degree_quads(self, id_: Any, issuer: Any) -> Any:
+        if self._calls_left is not None:
+            self._calls_left -= 1
+            if self._calls_left < 0:
+                raise CredentialMalformed("RDF canonicalisation exceeded its work bound (a poison graph?)")
+        return super().hash_n_degree_quads(id_, issuer)
+
+    def create_hash_to_related(self, id_: Any, issuer: Any) -> Any:
+        related = super().create_hash_to_related(id_, issuer)
+        if any(len(nodes) > MAX_LOOKALIKE_BLANK_NODES for nodes in related.values()):
+            raise CredentialMalformed(
+                f"RDF canonicalisation refused: {MAX_LOOKALIKE_BLANK_NODES}+ indistinguishable blank nodes"
+            )
+        return related
 
 
 def loader_for(contexts: Mapping[str, Any] | None = None) -> OfflineDocumentLoader | None:
@@ -104,8 +154,11 @@ def rdfc(
         raise CredentialMalformed(
             f"{what}: relative IRIs in id/type ({shown}) would not be signed (safe mode)"
         )
+    rdf_options = {k: v for k, v in options.items() if k not in ("format", "algorithm")}
+    rdf_options["produceGeneralizedRdf"] = False
     try:
-        out = processor.normalize(expanded, options)
+        dataset = processor.to_rdf(expanded, rdf_options)
+        out = _BoundedURDNA2015().main(dataset, {"format": "application/n-quads"})
     except JsonLdError as exc:
         raise CredentialMalformed(f"{what}: RDF canonicalisation failed: {_root_cause(exc)}") from exc
     return str(out)
