@@ -13,7 +13,8 @@ Units everywhere: energy `int` Wh, money `int` paise, prices `int` paise/kWh, ti
 - uniform-price call auction (retail local exchange): `call_auction`, `clear_arrays`, `AuctionResult`,
   `ArrayClearing`; the same clearing as an LP: `clear_lp` (HiGHS, for checks and benchmarks);
 - rules (mirrored by the Rego bundles in `rego/`): `network_policy_violations`, `regulator_violations`,
-  their `*_input` documents, `ContractFacts`, `ContractInterval`, `TradeRequestFacts`, `RegulatorSettings`,
+  their `*_input` documents and `*_data` bundle settings (also `contract_policy_input`/`_data`),
+  `ContractFacts`, `ContractInterval`, `TradeRequestFacts`, `RegulatorSettings`,
   `Violation`, `CONTRACT_ROLES`, `REGO_DIR`;
 - feasibility: `FeederModel`, `DistributionTransformer`, `ServicePointModel`, `GridLimits`,
   `ProposedTrade`, `FeasibilityMode`, `assess_block`, `BlockAssessment`, `TradeDecision`, `Breach`;
@@ -75,9 +76,11 @@ from ies.usecases.p2p.market._rules import (
     RegulatorSettings,
     TradeRequestFacts,
     Violation,
+    network_policy_data,
     network_policy_input,
     network_policy_violations,
     regulator_input,
+    regulator_policy_data,
     regulator_violations,
 )
 from ies.usecases.p2p.market._settlement import (
@@ -88,6 +91,7 @@ from ies.usecases.p2p.market._settlement import (
     TradeBlock,
     TradeRecord,
     TradeSettlement,
+    contract_policy_data,
     contract_policy_input,
     settle_trade,
     settlement_adjustment,
@@ -179,6 +183,7 @@ __all__ = [
     "check_book",
     "clear_arrays",
     "clear_lp",
+    "contract_policy_data",
     "contract_policy_input",
     "day_and_index",
     "energy_value_paise",
@@ -186,9 +191,11 @@ __all__ = [
     "match_arrays",
     "match_orders",
     "monthly_bill",
+    "network_policy_data",
     "network_policy_input",
     "network_policy_violations",
     "regulator_input",
+    "regulator_policy_data",
     "regulator_violations",
     "run_allocation_round",
     "settle_trade",

@@ -3,7 +3,8 @@
 The network edge evaluates the signed Rego bundles in `rego/`; these functions are the same rules in
 Python, used by the engines themselves (a trade the policy would refuse is never proposed) and by the
 tests that check both say the same thing on generated inputs. `*_input` builds the exact input document
-the Rego entrypoints expect, so the two can never read different facts.
+the Rego entrypoints expect and `*_data` the bundle's data.json (settings are signed with the rules, so a
+settings change is a new bundle version), so the two can never read different facts.
 
 Each rule has a stable id (`Violation.rule`), the same in Python and Rego.
 """
@@ -25,9 +26,11 @@ __all__ = [
     "RegulatorSettings",
     "TradeRequestFacts",
     "Violation",
+    "network_policy_data",
     "network_policy_input",
     "network_policy_violations",
     "regulator_input",
+    "regulator_policy_data",
     "regulator_violations",
 ]
 
@@ -95,7 +98,14 @@ class TradeRequestFacts:
     requested_at: datetime
 
 
-def network_policy_input(facts: ContractFacts, utility_allow_list: Iterable[str]) -> dict[str, Any]:
+def network_policy_data(utility_allow_list: Iterable[str]) -> dict[str, Any]:
+    """The data.json of a network policy bundle: the network's settings, signed with the policy."""
+    return {
+        "deg": {"network_settings": {"p2p_trading": {"utility_allow_list": sorted(set(utility_allow_list))}}}
+    }
+
+
+def network_policy_input(facts: ContractFacts) -> dict[str, Any]:
     """The input document of `data.deg.network.p2p_trading` (see rego/network/network.rego)."""
     return {
         "roles": [{"role": role, "participantId": pid} for role, pid in sorted(facts.roles.items())],
@@ -114,7 +124,6 @@ def network_policy_input(facts: ContractFacts, utility_allow_list: Iterable[str]
             }
             for iv in facts.intervals
         ],
-        "utility_allow_list": sorted(set(utility_allow_list)),
     }
 
 
@@ -153,7 +162,21 @@ def network_policy_violations(facts: ContractFacts, utility_allow_list: Iterable
     return sorted(out, key=_order)
 
 
-def regulator_input(facts: TradeRequestFacts, settings: RegulatorSettings) -> dict[str, Any]:
+def regulator_policy_data(settings: RegulatorSettings) -> dict[str, Any]:
+    """The data.json of a regulator bundle: the SERC's settings, signed with the rules."""
+    return {
+        "ies": {
+            "p2p_settings": {
+                "regulator": {
+                    "max_traded_percent_of_sanctioned_load": settings.max_traded_percent_of_sanctioned_load,
+                    "gate_closure_blocks": settings.gate_closure_blocks,
+                }
+            }
+        }
+    }
+
+
+def regulator_input(facts: TradeRequestFacts) -> dict[str, Any]:
     """The input document of `data.ies.p2p.regulator` (see rego/regulator/regulator.rego).
 
     Instants are whole seconds since the epoch: the rule compares integers, never parses dates.
@@ -166,10 +189,6 @@ def regulator_input(facts: TradeRequestFacts, settings: RegulatorSettings) -> di
         "requested_wh": facts.requested_wh,
         "already_traded_wh": facts.already_traded_wh,
         "requested_at_s": int(facts.requested_at.timestamp() // 1),
-        "settings": {
-            "max_traded_percent_of_sanctioned_load": settings.max_traded_percent_of_sanctioned_load,
-            "gate_closure_blocks": settings.gate_closure_blocks,
-        },
     }
 
 
@@ -182,7 +201,7 @@ def regulator_violations(facts: TradeRequestFacts, settings: RegulatorSettings) 
     - GATE_CLOSED: the request arrives later than `gate_closure_blocks` blocks before the block starts
       (at exactly the gate it is still on time). Later changes are deviations, not trades.
     """
-    doc = regulator_input(facts, settings)
+    doc = regulator_input(facts)
     out: list[Violation] = []
     cap = settings.max_traded_percent_of_sanctioned_load
     traded = facts.already_traded_wh + facts.requested_wh

@@ -44,6 +44,7 @@ __all__ = [
     "TradeBlock",
     "TradeRecord",
     "TradeSettlement",
+    "contract_policy_data",
     "contract_policy_input",
     "settle_trade",
     "settlement_adjustment",
@@ -333,13 +334,8 @@ def settlement_adjustment(previous: TradeSettlement, current: TradeSettlement) -
     return _settlement(current.trade_id, flows)
 
 
-def contract_policy_input(
-    trade: TradeRecord, charges: Mapping[str, DiscomCharges], policy: SettlementPolicy | None = None
-) -> dict[str, Any]:
+def contract_policy_input(trade: TradeRecord) -> dict[str, Any]:
     """The input document of `data.deg.contracts.p2p_trading` (rego/contract/contract.rego)."""
-    policy = policy or SettlementPolicy()
-    _check_trade(trade, charges)
-    used = {trade.buyer_discom_id, trade.seller_discom_id}
     return {
         "trade": {
             "trade_id": trade.trade_id,
@@ -357,19 +353,38 @@ def contract_policy_input(
                 }
                 for tb in sorted(trade.blocks, key=lambda b: b.block)
             ],
-        },
-        "charges": {
-            d: {
-                "wheeling_paise_per_kwh": charges[d].wheeling_paise_per_kwh,
-                "cross_subsidy_paise_per_kwh": charges[d].cross_subsidy_paise_per_kwh,
-                "loss_basis_points": charges[d].loss_basis_points,
-                "deviation_paise_per_kwh": charges[d].deviation_paise_per_kwh,
+        }
+    }
+
+
+def contract_policy_data(
+    charges: Iterable[DiscomCharges], policy: SettlementPolicy | None = None
+) -> dict[str, Any]:
+    """The data.json of a contract policy bundle: every DISCOM's rates and who pays which charge.
+
+    Rates live in the signed bundle, not in the input: a tariff change is a new bundle version, and a
+    contract keeps the version it was made under.
+    """
+    policy = policy or SettlementPolicy()
+    return {
+        "deg": {
+            "contract_settings": {
+                "p2p_trading": {
+                    "charges": {
+                        c.discom_id: {
+                            "wheeling_paise_per_kwh": c.wheeling_paise_per_kwh,
+                            "cross_subsidy_paise_per_kwh": c.cross_subsidy_paise_per_kwh,
+                            "loss_basis_points": c.loss_basis_points,
+                            "deviation_paise_per_kwh": c.deviation_paise_per_kwh,
+                        }
+                        for c in sorted(charges, key=lambda c: c.discom_id)
+                    },
+                    "policy": {
+                        "wheeling_payer": policy.wheeling_payer,
+                        "cross_subsidy_payer": policy.cross_subsidy_payer,
+                        "loss_payer": policy.loss_payer,
+                    },
+                }
             }
-            for d in sorted(used)
-        },
-        "policy": {
-            "wheeling_payer": policy.wheeling_payer,
-            "cross_subsidy_payer": policy.cross_subsidy_payer,
-            "loss_payer": policy.loss_payer,
-        },
+        }
     }
