@@ -140,7 +140,10 @@ def _mount_optional_routers(app: FastAPI, rt: NodeRuntime) -> None:
             return None
         live = [k for k in rt.previous_keys if k.valid_until is None or k.valid_until > utcnow()]
         service = {"id": "#beckn", "type": "BecknSubscriber", "serviceEndpoint": rt.cfg.beckn_url}
-        return node_did_document(rt.did, rt.keys, previous_keys=live, services=[service])
+        document = node_did_document(rt.did, rt.keys, previous_keys=live, services=[service])
+        for extend in rt.did_document_extensions:
+            document = extend(document)
+        return document
 
     app.include_router(did_router(did_document))
     app.include_router(audit_router)

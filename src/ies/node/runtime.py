@@ -33,7 +33,9 @@ __all__ = ["ROLE_INSTALLERS", "NodeRuntime"]
 
 #: Building blocks that bring a role to a node: "module:function", called with the NodeRuntime, which the
 #: function extends (handlers on `runtime.router`, routes in `runtime.routers`, hooks in `runtime.startup`).
-ROLE_INSTALLERS: dict[Role, str] = {}
+ROLE_INSTALLERS: dict[Role, str] = {
+    Role.ISSUER: "ies.credentials.service:install",
+}
 
 
 def _audit_sink() -> AuditSink:
@@ -85,6 +87,8 @@ class NodeRuntime:
         self.catalog: dict[str, Any] | None = None
         self.routers: list[APIRouter] = []  # extra HTTP routes that use cases add
         self.startup: list[Callable[[], Awaitable[None]]] = []  # run once the server is up
+        # functions that add to the node's did:web document (e.g. an issuer's P-256 key), applied in order
+        self.did_document_extensions: list[Callable[[dict[str, Any]], dict[str, Any]]] = []
         if cfg.has_role(Role.CDS):
             install_cds(self.router, CatalogStore(self.engine))
         if cfg.has_role(Role.BPP):
