@@ -15,6 +15,8 @@ TABLE_MODULES = [
     "ies.audit.tables",
     "ies.policy.tables",
     "ies.credentials.tables",
+    "ies.consent.tables",
+    "ies.usecases.p2p.tables",
 ]
 
 for _name in TABLE_MODULES:

@@ -1,0 +1,326 @@
+"""The buyer platform (BAP): its customers' bids, discovery, matching, and select → init → confirm.
+
+`POST /p2p/bids` takes a customer's buy orders per block; the regulator's rules (cap on traded power,
+gate closure) and eligibility are checked on the spot, so an over-cap or late bid is refused at once with
+its rule. `POST /p2p/trade` then: discovers every EnergyTradeOffer on the network through the CDS
+(JSONPath filter), matches the open bids against them with the market engine (price-time priority,
+partial fills across offers and seller platforms), and turns each (buyer, offer) pair of fills into one
+contract: `select` → `init` (the seller side checks its rules and its ledger's feasibility) → our own
+ledger's feasibility for the buyer's side → `confirm` → forward the confirmed contract to the buyer's
+ledger and wait for its ACK. If that ledger does not record it, the seller platform is asked to `cancel`
+(it un-records the trade at the seller's ledger), so both ledgers agree: recorded on both, or neither.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+
+from ies.errors import IESError, PeerUnreachable, UsageError
+from ies.store import utcnow
+from ies.usecases.p2p.base import LedgerUnavailable, P2PNode, error_response, json_body, require_operator
+from ies.usecases.p2p.catalog import OFFER_FILTER, CatalogOffer, market_offers, offers_from_catalogs
+from ies.usecases.p2p.contract import Trade, contract_body, parse_contract
+from ies.usecases.p2p.ledger_book import save_trade
+from ies.usecases.p2p.market import Bid, Block, SourceType, block_at, match_orders
+from ies.usecases.p2p.platform import customer_of, ledger_party, prosumer, regulator_check, traded_wh
+from ies.usecases.p2p.tables import BidRow
+
+__all__ = ["BuyerDesk", "install_buyer"]
+
+
+@dataclass
+class Proposal:
+    """What matching gave one buyer against one offer: Wh per block, and which orders it fills."""
+
+    buyer_id: str
+    offer: CatalogOffer
+    energy_wh: dict[Block, int] = field(default_factory=dict)
+    price: dict[Block, int] = field(default_factory=dict)
+    orders: dict[str, dict[Block, int]] = field(default_factory=lambda: defaultdict(dict))
+
+
+class TradeRefused(IESError):
+    code = "P2P_TRADE_REFUSED"
+
+
+class BuyerDesk:
+    def __init__(self, node: P2PNode):
+        self.node = node
+
+    # -- bids ----------------------------------------------------------------------------------------
+    def add_bid(self, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            participant = str(body["participant_id"])
+            sources = sorted({SourceType(str(s).upper()).value for s in body.get("source_types", [])})
+            blocks = {
+                int(b["block"]): (int(b["quantity_wh"]), int(b["limit_price_paise_per_kwh"]))
+                for b in body["blocks"]
+            }
+        except (KeyError, TypeError, ValueError):
+            raise UsageError(
+                "give participant_id and blocks[{block, quantity_wh, limit_price_paise_per_kwh}]"
+            ) from None
+        if not blocks or any(q <= 0 or p < 0 for q, p in blocks.values()):
+            raise UsageError("a bid needs blocks with a positive quantity and a non-negative limit price")
+        now = utcnow()
+        with self.node.sessions() as session:
+            row = prosumer(session, participant)
+            already = traded_wh(session, participant, list(blocks))
+            for bid in session.scalars(
+                select(BidRow).where(BidRow.participant_id == participant, BidRow.block.in_(list(blocks)))
+            ):
+                already[bid.block] = already.get(bid.block, 0) + bid.quantity_wh - bid.filled_wh
+            regulator_check(
+                self.node,
+                session,
+                row,
+                {b: q for b, (q, _) in blocks.items()},
+                now,
+                already=already,
+                subject=participant,
+            )
+        ids = []
+        with self.node.transaction() as session:
+            for block, (qty, limit) in sorted(blocks.items()):
+                order_id = f"bid-{uuid.uuid4().hex[:16]}"
+                session.add(
+                    BidRow(
+                        order_id=order_id,
+                        participant_id=participant,
+                        block=block,
+                        quantity_wh=qty,
+                        limit_price_paise_per_kwh=limit,
+                        source_types=",".join(sources),
+                        filled_wh=0,
+                        submitted_at=now,
+                    )
+                )
+                ids.append(order_id)
+            self.node.audit(session, "p2p.bid", participant, {"orders": len(ids)})
+        return {"participant_id": participant, "orders": ids}
+
+    # -- discovery and matching ----------------------------------------------------------------------
+    async def discover(self) -> list[CatalogOffer]:
+        cds = self.node.runtime.cfg.cds_url
+        if not cds:
+            raise UsageError("this platform has no cds_url to discover from")
+        ctx = self.node.context("discover")
+        message = {"intent": {"filters": {"type": "jsonpath", "expression": OFFER_FILTER}}}
+        ack, callback = await self.node.runtime.client.request(cds, ctx, message, timeout_s=60)
+        if not ack.ok or callback is None:
+            raise PeerUnreachable(f"discovery failed: {ack.error}")
+        offers, _problems = offers_from_catalogs(callback.message.get("catalogs") or [])
+        return offers
+
+    def proposals(self, offers: list[CatalogOffer]) -> list[Proposal]:
+        assert self.node.rules is not None
+        gate = self.node.rules.regulator_settings.gate_closure_blocks
+        first_open = block_at(datetime.now(UTC)) + gate + 1
+        with self.node.sessions() as session:
+            rows = session.scalars(
+                select(BidRow).where(BidRow.block >= first_open, BidRow.filled_wh < BidRow.quantity_wh)
+            ).all()
+        bids = [
+            Bid(
+                r.order_id,
+                r.participant_id,
+                self.node.subscriber_id,
+                r.block,
+                r.quantity_wh - r.filled_wh,
+                r.limit_price_paise_per_kwh,
+                r.submitted_at,
+                frozenset(SourceType(s) for s in r.source_types.split(",") if s),
+            )
+            for r in rows
+        ]
+        by_key = {f"{o.bpp_id}|{o.offer_id}": o for o in offers}
+        result = match_orders(bids, market_offers(offers, not_before=first_open))
+        grouped: dict[tuple[str, str], Proposal] = {}
+        for fill in result.fills:
+            key = fill.offer_id.rsplit("|", 1)[0]
+            proposal = grouped.setdefault((fill.buyer_id, key), Proposal(fill.buyer_id, by_key[key]))
+            proposal.energy_wh[fill.block] = proposal.energy_wh.get(fill.block, 0) + fill.energy_wh
+            proposal.price[fill.block] = fill.price_paise_per_kwh
+            proposal.orders[fill.order_id][fill.block] = fill.energy_wh
+        return list(grouped.values())
+
+    # -- one contract --------------------------------------------------------------------------------
+    async def _request(
+        self, url: str, action: str, message: dict[str, Any], txn: str, bpp: Any
+    ) -> dict[str, Any]:
+        ctx = self.node.context(action, bpp=bpp, transaction_id=txn)
+        ack, callback = await self.node.runtime.client.request(url, ctx, message, timeout_s=30)
+        if not ack.ok:
+            err = ack.error or {}
+            raise TradeRefused(
+                str(err.get("message", f"{action} was refused")),
+                code=str(err.get("code", "NACK")),
+                details=err.get("details") or {},
+            )
+        assert callback is not None
+        if "error" in callback.body:
+            err = callback.body["error"]
+            raise TradeRefused(
+                str(err.get("message", "")),
+                code=str(err.get("code", "REFUSED")),
+                details=err.get("details") or {},
+            )
+        with self.node.transaction() as session:
+            contract_id = str((callback.message.get("contract") or {}).get("id") or txn)
+            self.node.keep_message(session, contract_id, callback)
+        return callback.message
+
+    async def execute(self, proposal: Proposal) -> Trade:
+        seller_tp = await self.node.peer(proposal.offer.bpp_id)
+        with self.node.sessions() as session:
+            row = prosumer(session, proposal.buyer_id)
+            buyer = customer_of(self.node, row)
+        txn = str(uuid.uuid4())
+        draft = Trade(
+            contract_id="",
+            offer_id=proposal.offer.offer_id,
+            seller=proposal.offer.seller,
+            buyer=buyer,
+            buyer_ledger=await ledger_party(self.node, buyer.utility_id),
+            source_type=proposal.offer.source_type,
+            columns={"REQUESTED_QTY": dict(proposal.energy_wh)},
+        )
+        answer = await self._request(
+            seller_tp.url, "select", {"contract": contract_body(draft)}, txn, seller_tp
+        )
+        trade = parse_contract(answer.get("contract"))
+        over = [b for b, p in trade.column("PRICE_PER_KWH").items() if p > proposal.price.get(b, -1)]
+        if over:
+            raise TradeRefused(
+                f"the seller's price changed in blocks {over[:3]}",
+                code="POL_P2P_PRICE_CHANGED",
+                details={"rule": "PRICE_CHANGED"},
+            )
+        answer = await self._request(
+            seller_tp.url, "init", {"contract": contract_body(trade)}, txn, seller_tp
+        )
+        trade = parse_contract(answer.get("contract"))
+        ledger = await self.node.peer(draft.buyer_ledger.ledger_id)  # type: ignore[union-attr]
+        await self._request(ledger.url, "init", {"contract": contract_body(trade)}, txn, ledger)
+        with self.node.sessions() as session:
+            regulator_check(
+                self.node,
+                session,
+                row,
+                trade.column("REQUESTED_QTY"),
+                datetime.now(UTC),
+                subject=trade.contract_id,
+            )
+        with self.node.transaction() as session:
+            save_trade(session, trade, transaction_id=txn, status="DRAFT")
+        answer = await self._request(
+            seller_tp.url, "confirm", {"contract": contract_body(trade)}, txn, seller_tp
+        )
+        trade = parse_contract(answer.get("contract"))
+        body = contract_body(trade)
+        try:
+            ack = await self.node.send_one_way(ledger, "on_confirm", {"contract": body}, txn)
+            if not ack.ok:
+                raise LedgerUnavailable(f"the buyer's ledger refused to record: {ack.error}")
+        except (PeerUnreachable, LedgerUnavailable) as err:
+            await self._undo(seller_tp, trade, txn)
+            failure = LedgerUnavailable(
+                f"the buyer's ledger provider did not record the trade: {err.message}"
+            )
+            raise failure from None
+        with self.node.transaction() as session:
+            saved = save_trade(session, trade, transaction_id=txn, status="ACTIVE", body=body)
+            saved.buyer_recorded = True
+            saved.seller_recorded = (
+                True  # the seller platform answered on_confirm only after its ledger's ACK
+            )
+            for order_id, blocks in proposal.orders.items():
+                bid = session.get(BidRow, order_id)
+                if bid is not None:
+                    bid.filled_wh += sum(blocks.values())
+            self.node.audit(
+                session, "p2p.trade.confirmed", trade.contract_id, {"ledger": ledger.subscriber_id}
+            )
+        return trade
+
+    async def _undo(self, seller_tp: Any, trade: Trade, txn: str) -> None:
+        trade.status = "CANCELLED"
+        await self._request(seller_tp.url, "cancel", {"contract": contract_body(trade)}, txn, seller_tp)
+        with self.node.transaction() as session:
+            save_trade(session, trade, transaction_id=txn, status="CANCELLED")
+
+    async def trade(self, concurrency: int) -> dict[str, Any]:
+        started = time.perf_counter()
+        offers = await self.discover()
+        proposals = self.proposals(offers)
+        semaphore = asyncio.Semaphore(concurrency)
+        refused: Counter[str] = Counter()
+        confirmed: list[Trade] = []
+
+        async def run(p: Proposal) -> None:
+            async with semaphore:
+                try:
+                    confirmed.append(await self.execute(p))
+                except IESError as err:
+                    rule = str(err.details.get("rule") or err.code)
+                    refused[rule] += 1
+                    with self.node.transaction() as session:
+                        self.node.refuse(session, rule, p.buyer_id, err.message, {"offer": p.offer.offer_id})
+
+        await asyncio.gather(*(run(p) for p in proposals))
+        elapsed = time.perf_counter() - started
+        return {
+            "offers_discovered": len(offers),
+            "proposals": len(proposals),
+            "confirmed": len(confirmed),
+            "energy_wh": sum(sum(t.column("REQUESTED_QTY").values()) for t in confirmed),
+            "refused": dict(refused),
+            "elapsed_s": round(elapsed, 3),
+            "trades_per_s": round(len(confirmed) / elapsed, 2) if elapsed else 0.0,
+        }
+
+
+def install_buyer(node: P2PNode, desk: BuyerDesk) -> None:
+    runtime = node.runtime
+    router = APIRouter(prefix="/p2p")
+
+    @router.post("/bids")
+    async def bids(request: Request) -> JSONResponse:
+        try:
+            require_operator(node, request)
+            body = await json_body(request)
+            if isinstance(body, dict) and "bids" in body:
+                results = []
+                for item in body["bids"]:
+                    try:
+                        results.append(desk.add_bid(item))
+                    except IESError as err:
+                        results.append({"error": err.to_dict()})
+                return JSONResponse({"bids": results})
+            return JSONResponse(desk.add_bid(body))
+        except IESError as err:
+            return error_response(err)
+
+    @router.post("/trade")
+    async def trade(request: Request) -> JSONResponse:
+        try:
+            require_operator(node, request)
+            body = await json_body(request)
+            concurrency = int(body.get("concurrency", 8))
+            if not 1 <= concurrency <= 64:
+                raise UsageError("concurrency is 1…64")
+            return JSONResponse(await desk.trade(concurrency))
+        except IESError as err:
+            return error_response(err)
+
+    runtime.routers.append(router)
