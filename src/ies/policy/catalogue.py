@@ -16,6 +16,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -103,13 +104,22 @@ class DatasetDecl(BaseModel):
         return self.criticality is Criticality.C0 and not self.personal
 
     def policy_facts(self) -> dict[str, Any]:
-        """What the entitlement policy sees of the dataset (nothing else)."""
+        """What the entitlement policy sees of the dataset (nothing else); a fresh dict each call."""
+        return dict(self._facts)
+
+    @cached_property
+    def _facts(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "taxonomy": self.taxonomy.value,
             "criticality": self.criticality.value,
             "personal": self.personal,
         }
+
+    @cached_property
+    def facts_key(self) -> tuple[str, str, str, bool]:
+        """The policy facts as a hashable key (for decision caches)."""
+        return (self.id, self.taxonomy.value, self.criticality.value, self.personal)
 
 
 class DataCatalogue:

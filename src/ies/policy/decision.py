@@ -180,107 +180,74 @@ class DecisionPoint:
         roles = _active_roles(requester)
         certified = bool(roles) and self.credential(requester)
         custodian = requester.subscriber_id == dataset.custodian
-        facts = dataset.policy_facts()
-        key = (
-            roles,
-            facts["id"],
-            facts["taxonomy"],
-            facts["criticality"],
-            facts["personal"],
-            purpose,
-            granularity,
-            endpoint,
-            certified,
-            custodian,
-        )
-        doc = {
-            "roles": list(roles),
-            "dataset": facts,
-            "purpose": purpose,
-            "granularity": granularity,
-            "endpoint": endpoint,
-            "certified": certified,
-            "custodian": custodian,
-        }
-        subject = f"dataset:{dataset.id}"
-        base = {
-            "dataset": dataset.id,
-            "purpose": purpose,
-            "granularity": granularity,
-            "endpoint": endpoint,
-            "roles": list(roles),
-            "certified": certified,
-            "bundle": policy.ref.to_dict(),
-        }
+
+        def refuse(rule: str, code: str, reason: str) -> NoReturn:
+            base = {
+                "dataset": dataset.id,
+                "purpose": purpose,
+                "granularity": granularity,
+                "endpoint": endpoint,
+                "roles": list(roles),
+                "certified": certified,
+                "bundle": policy.ref.to_dict(),
+            }
+            self._refuse(requester, f"dataset:{dataset.id}", base, rule, code, reason, policy.ref)
+
         if not roles:
-            self._refuse(
-                requester,
-                subject,
-                base,
-                "requester-not-active",
-                EntitlementDenied.code,
-                "the requester has no active registry record",
-                policy.ref,
+            refuse(
+                "requester-not-active", EntitlementDenied.code, "the requester has no active registry record"
             )
+
+        def facts_doc() -> dict[str, Any]:
+            return {
+                "roles": list(roles),
+                "dataset": dataset.policy_facts(),
+                "purpose": purpose,
+                "granularity": granularity,
+                "endpoint": endpoint,
+                "certified": certified,
+                "custodian": custodian,
+            }
+
         try:
-            raw = (
-                policy.evaluate_cached(ACCESS_ENTRYPOINT, key, doc)
-                if self.cache
-                else policy.evaluate(ACCESS_ENTRYPOINT, doc)
-            )
-            verdict = _verdict(raw)
+            if self.cache:  # the key determines the input entirely (dataset facts are frozen per declaration)
+                key = (roles, dataset.facts_key, purpose, granularity, endpoint, certified, custodian)
+                verdict = _verdict(policy.evaluate_cached(ACCESS_ENTRYPOINT, key, facts_doc))
+            else:
+                verdict = _verdict(policy.evaluate(ACCESS_ENTRYPOINT, facts_doc()))
         except PolicyEvaluationFailed as err:
-            self._refuse(requester, subject, base, "evaluation-failed", err.code, err.message, policy.ref)
-        if verdict["effect"] not in ("allow", "allow_aggregated"):
-            self._refuse(
-                requester,
-                subject,
-                base,
+            refuse("evaluation-failed", err.code, err.message)
+        effect = verdict["effect"]
+        if effect != "allow" and effect != "allow_aggregated":
+            refuse(
                 str(verdict["rule"]),
                 str(verdict.get("code") or EntitlementDenied.code),
                 str(verdict.get("reason", "")),
-                policy.ref,
             )
         consent: bool | None = None
         if verdict.get("consent_required"):
             if consent_check is None:
-                self._refuse(
-                    requester,
-                    subject,
-                    base,
+                refuse(
                     "consent-required",
                     ConsentRequired.code,
                     "personal data needs the consumer's consent and no consent layer is configured",
-                    policy.ref,
                 )
             try:
                 consent = bool(consent_check(requester, dataset, purpose))
             except PolicyError as err:
-                self._refuse(
-                    requester,
-                    subject,
-                    base,
-                    str(err.details.get("rule", "consent")),
-                    err.code,
-                    err.message,
-                    policy.ref,
-                )
+                refuse(str(err.details.get("rule", "consent")), err.code, err.message)
             if not consent:
-                self._refuse(
-                    requester,
-                    subject,
-                    base,
+                refuse(
                     "consent-required",
                     ConsentRequired.code,
                     "no live consent covers this dataset and purpose",
-                    policy.ref,
                 )
         decision = Decision(
-            effect=str(verdict["effect"]),
+            effect=effect,
             rule=str(verdict["rule"]),
             bundle=policy.ref,
             requester=requester.subscriber_id,
-            subject=subject,
+            subject=f"dataset:{dataset.id}",
             purpose=purpose,
             granularity=granularity,
             endpoint=endpoint,
@@ -373,12 +340,22 @@ class DecisionPoint:
         raise cls(f"{reason} (rule {rule}, bundle {ref.name} {ref.version})", code=code, details=details)
 
 
+_ROLE_SETS: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
 def _active_roles(requester: KeyRecord) -> tuple[str, ...]:
     """The registry's roles, but only for a subscribed participant with an active key: a suspended
-    participant's roles grant nothing even while a cached key record says otherwise."""
+    participant's roles grant nothing even while a cached key record says otherwise. Normalised role
+    sets are interned (a network has a handful of distinct ones)."""
     if requester.subscriber_status != SubscriberStatus.SUBSCRIBED or requester.key_status != KeyStatus.ACTIVE:
         return ()
-    return tuple(sorted({r.upper() for r in requester.roles}))
+    given = tuple(requester.roles)
+    found = _ROLE_SETS.get(given)
+    if found is None:
+        if len(_ROLE_SETS) > 4096:
+            _ROLE_SETS.clear()
+        found = _ROLE_SETS[given] = tuple(sorted({r.upper() for r in given}))
+    return found
 
 
 def _verdict(raw: Any) -> dict[str, Any]:
