@@ -12,7 +12,6 @@ alone.
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import json
 from collections.abc import Callable, Sequence
@@ -64,22 +63,31 @@ def content_hash(entry: AuditEntry, seq: int | None = None) -> str | None:
         return None
 
 
-def _longest_increasing(values: Sequence[int]) -> set[int]:
-    """Indices into `values` of one longest strictly increasing subsequence (patience sorting)."""
-    tails: list[int] = []
-    tail_at: list[int] = []
+def _longest_increasing(values: Sequence[int], preferred: Sequence[bool], bound: int) -> set[int]:
+    """Indices into `values` (distinct-ish ints in [0, bound)) of a longest strictly increasing subsequence;
+    among the longest, one with the most `preferred` items (rows still at their own sequence number), so a
+    swap is blamed on the two moved rows and not on the rows around them. Fenwick tree of prefix maxima,
+    O(n log n)."""
+    size = len(values) + 1
+    tree: list[tuple[int, int]] = [(0, -1)] * (bound + 1)  # (score, index of the item ending that chain)
     parent = [-1] * len(values)
+    best: tuple[int, int] = (0, -1)
     for i, v in enumerate(values):
-        k = bisect.bisect_left(tails, v)
-        if k == len(tails):
-            tails.append(v)
-            tail_at.append(i)
-        else:
-            tails[k] = v
-            tail_at[k] = i
-        parent[i] = tail_at[k - 1] if k else -1
+        # best chain over values < v
+        q, j = (0, -1), v
+        while j > 0:
+            q = max(q, tree[j])
+            j -= j & -j
+        score = q[0] + size + (1 if preferred[i] else 0)
+        parent[i] = q[1]
+        j = v + 1
+        while j <= bound:
+            if tree[j][0] < score:
+                tree[j] = (score, i)
+            j += j & -j
+        best = max(best, (score, i))
     keep: set[int] = set()
-    i = tail_at[-1] if tail_at else -1
+    i = best[1]
     while i >= 0:
         keep.add(i)
         i = parent[i]
@@ -102,7 +110,10 @@ def check_entries_against_tree(
     recorded_at = {h: i for i, h in enumerate(reference)}
     position = [recorded_at.get(h) for h in stored]
     matched = [a for a, r in enumerate(position) if r is not None]
-    undisturbed = {matched[i] for i in _longest_increasing([position[a] or 0 for a in matched])}
+    chain = _longest_increasing(
+        [position[a] or 0 for a in matched], [seqs[a] == position[a] for a in matched], len(reference)
+    )
+    undisturbed = {matched[i] for i in chain}
     present = {position[a] for a in matched}
 
     # 1. Moved entries, and a content check of every matched entry at the position it was recorded at.
@@ -129,14 +140,16 @@ def check_entries_against_tree(
         for r in missing[len(unknown) :]:
             findings.add("deleted", r, "the entry recorded at this position is missing")
 
-    # 3. Renumbering: undisturbed entries whose sequence number is not their recorded position.
-    shift = 0
-    for a in anchors:
-        r = position[a] or 0
-        if seqs[a] - r != shift:
-            shift = seqs[a] - r
-            if shift:
-                findings.add("renumbered", seqs[a], f"entry recorded at position {r} carries seq {r + shift}")
+    # 3. Renumbering: a run of two or more undisturbed entries whose sequence numbers are all off by the same
+    #    amount (a lone one is the partner of a swap or an insertion at the very end, already reported).
+    shifts = [(a, seqs[a] - (position[a] or 0)) for a in anchors]
+    for k, (a, shift) in enumerate(shifts):
+        starts_run = k == 0 or shifts[k - 1][1] != shift
+        if shift and starts_run and k + 1 < len(shifts) and shifts[k + 1][1] == shift:
+            r = position[a] or 0
+            findings.add(
+                "renumbered", seqs[a], f"entries from position {r} on carry seq = position {shift:+d}"
+            )
 
 
 class ChainCheck:

@@ -68,23 +68,21 @@ def test_times_are_utc_with_microseconds(engine: Engine) -> None:
     assert entry.time == datetime(2026, 1, 1, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(
-    ("kind", "actor", "subject", "payload", "message"),
-    [
-        ("Message", "a", "s", {}, "dotted lower-case"),
-        ("message", "a", "s", {}, "dotted lower-case"),
-        ("message.in", "", "s", {}, "actor"),
-        ("message.in", "a", "", {}, "subject"),
-        ("message.in", "a", "s", [1, 2], "JSON object"),
-        ("message.in", "a", "s", {"n": 2**60}, "canonical JSON"),
-        ("message.in", "a", "s", {"x": float("nan")}, "canonical JSON"),
-    ],
-)
-def test_bad_input_is_refused_before_anything_is_written(
-    engine: Engine, kind: str, actor: str, subject: str, payload: object, message: str
-) -> None:
-    with Session(engine) as session, session.begin(), pytest.raises(UsageError, match=message):
-        append(session, kind, actor, subject, payload)  # type: ignore[arg-type]
+BAD_INPUT: list[tuple[str, str, str, object, str]] = [
+    ("Message", "a", "s", {}, "dotted lower-case"),
+    ("message", "a", "s", {}, "dotted lower-case"),
+    ("message.in", "", "s", {}, "actor"),
+    ("message.in", "a", "", {}, "subject"),
+    ("message.in", "a", "s", [1, 2], "JSON object"),
+    ("message.in", "a", "s", {"n": 2**60}, "canonical JSON"),
+    ("message.in", "a", "s", {"x": float("nan")}, "canonical JSON"),
+]
+
+
+def test_bad_input_is_refused_before_anything_is_written(engine: Engine) -> None:
+    for kind, actor, subject, payload, message in BAD_INPUT:
+        with Session(engine) as session, session.begin(), pytest.raises(UsageError, match=message):
+            append(session, kind, actor, subject, payload)  # type: ignore[arg-type]
     assert AuditLog(engine).size() == 0
 
 
