@@ -8,7 +8,7 @@ ask for an inclusion proof of an entry or a consistency proof between two heads,
 finds any edit, deletion, insertion or reordering and says where.
 """
 
-from ies.audit._append import append
+from ies.audit._append import append, append_many
 from ies.audit._bundle import export_bundle, verify_bundle
 from ies.audit._entry import KINDS, AuditEntry
 from ies.audit._errors import AuditLogTampered, InvalidProof, InvalidTreeHead
@@ -35,6 +35,7 @@ __all__ = [
     "TreeHead",
     "TreeHeadPublisher",
     "append",
+    "append_many",
     "check_log",
     "export_bundle",
     "publish_tree_head",

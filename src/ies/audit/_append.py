@@ -16,6 +16,7 @@ size of the log. Core statements, not ORM objects: the ORM's unit of work cost f
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -34,7 +35,7 @@ from ies.audit._merkle import EMPTY_ROOT, HASH_SIZE, frontier_append, frontier_r
 from ies.audit.tables import HEAD_ROW_ID, AuditEntryRow, AuditHeadRow, AuditNodeRow
 from ies.errors import InternalError
 
-__all__ = ["append", "split_frontier"]
+__all__ = ["Record", "append", "append_many", "split_frontier"]
 
 _HEAD = cast(Table, AuditHeadRow.__table__)
 # One statement takes the lock and reads the head. A write (even a no-op) is what locks: on PostgreSQL it
@@ -77,6 +78,10 @@ def _lock_head(session: Session) -> tuple[int, str, bytes]:
     return int(row[0]), str(row[1]), bytes(row[2])
 
 
+Record = tuple[str, str, str, dict[str, Any]]
+"""(kind, actor, subject, payload) of one entry, for `append_many`."""
+
+
 def append(
     session: Session,
     kind: str,
@@ -93,9 +98,25 @@ def append(
     object (stored as RFC 8785 text). Nothing is committed: the entry becomes durable exactly when, and only
     if, the caller's transaction commits.
     """
+    return append_many(session, [(kind, actor, subject, payload)], at=at)[0]
+
+
+def append_many(
+    session: Session, records: Iterable[Record], *, at: datetime | None = None
+) -> list[AuditEntry]:
+    """Append several entries, in order, under one lock and one head update (same rules as `append`).
+
+    Why a batch call: every append rewrites the one head row, and on PostgreSQL thousands of rewrites of a
+    row inside one transaction each walk a longer version chain. A bulk import (a consent migration, a
+    replayed message log) should use this, or commit every few hundred entries.
+    """
     # 1. Check the input before taking the lock, so bad input never holds up other appenders.
-    actor, subject = validate_fields(kind, actor, subject)
-    payload_text = canonical_payload(payload)
+    checked: list[tuple[str, str, str, str]] = []
+    for kind, actor, subject, payload in records:
+        actor, subject = validate_fields(kind, actor, subject)
+        checked.append((kind, actor, subject, canonical_payload(payload)))
+    if not checked:
+        return []
     # 2. The action's own pending writes go first (one lock order for every writer), then the audit lock.
     session.flush()
     seq, prev_hash, frontier_blob = _lock_head(session)
@@ -104,31 +125,40 @@ def append(
         raise InternalError(f"audit head frontier has {len(frontier)} roots for tree size {seq}")
     # 3. Time is taken under the lock so that entry times never go backwards along the chain.
     recorded_at = format_time(at or datetime.now(UTC))
-    digest = entry_hash_of_canonical(seq, recorded_at, kind, actor, subject, payload_text, prev_hash)
-    # 4. Extend the tree by one leaf: O(log n) new nodes, the frontier, the root.
-    created = frontier_append(frontier, seq, leaf_hash(bytes.fromhex(digest)))
+    # 4. Chain each entry to the one before and extend the tree leaf by leaf: O(log n) new nodes each.
+    entries: list[AuditEntry] = []
+    nodes: list[dict[str, Any]] = []
+    for kind, actor, subject, payload_text in checked:
+        digest = entry_hash_of_canonical(seq, recorded_at, kind, actor, subject, payload_text, prev_hash)
+        entries.append(AuditEntry(seq, recorded_at, kind, actor, subject, payload_text, prev_hash, digest))
+        for level, idx, h in frontier_append(frontier, seq, leaf_hash(bytes.fromhex(digest))):
+            nodes.append({"level": level, "idx": idx, "hash": h})
+        seq, prev_hash = seq + 1, digest
     conn = session.connection()
     conn.execute(
         _INSERT_ENTRY,
-        {
-            "seq": seq,
-            "recorded_at": recorded_at,
-            "kind": kind,
-            "actor": actor,
-            "subject": subject,
-            "payload": payload_text,
-            "prev_hash": prev_hash,
-            "entry_hash": digest,
-        },
+        [
+            {
+                "seq": e.seq,
+                "recorded_at": e.recorded_at,
+                "kind": e.kind,
+                "actor": e.actor,
+                "subject": e.subject,
+                "payload": e.payload,
+                "prev_hash": e.prev_hash,
+                "entry_hash": e.entry_hash,
+            }
+            for e in entries
+        ],
     )
-    conn.execute(_INSERT_NODES, [{"level": lv, "idx": ix, "hash": h} for lv, ix, h in created])
+    conn.execute(_INSERT_NODES, nodes)
     conn.execute(
         _WRITE_HEAD,
         {
-            "tree_size": seq + 1,
-            "last_entry_hash": digest,
+            "tree_size": seq,
+            "last_entry_hash": prev_hash,
             "frontier": b"".join(frontier),
             "root_hash": frontier_root(frontier),
         },
     )
-    return AuditEntry(seq, recorded_at, kind, actor, subject, payload_text, prev_hash, digest)
+    return entries

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from ies.audit import AuditLog, append
+from ies.audit import AuditLog, append, append_many, verify_log
 from ies.audit._entry import GENESIS_PREV_HASH, canonical_payload, entry_hash, entry_hash_of_canonical
 from ies.audit._merkle import leaf_hash
 from ies.audit.tables import AuditEntryRow, AuditNodeRow
@@ -125,3 +125,22 @@ def test_spliced_entry_hash_equals_the_rfc8785_document_hash(
     text_payload = canonical_payload(payload)
     args = (seq, "2026-01-01T00:00:00.000000Z", "message.in", actor, subject, text_payload, "ab" * 32)
     assert entry_hash_of_canonical(*args) == entry_hash(*args)
+
+
+def test_append_many_chains_like_single_appends_under_one_lock(engine: Engine) -> None:
+    with Session(engine) as session, session.begin():
+        append(session, "message.in", "a", "first", {})
+        batch = append_many(session, [("registry.change", "r", f"s{i}", {"i": i}) for i in range(20)])
+        assert append_many(session, []) == []
+        last = append(session, "message.out", "a", "last", {})
+    assert [e.seq for e in batch] == list(range(1, 21))
+    assert batch[0].prev_hash == AuditLog(engine).entry(0).entry_hash
+    assert last.prev_hash == batch[-1].entry_hash
+    report = verify_log(engine)
+    assert report.entries == 22 and report.root_hash == AuditLog(engine).head().root_hash
+
+
+def test_append_many_refuses_the_whole_batch_on_one_bad_record(engine: Engine) -> None:
+    with Session(engine) as session, session.begin(), pytest.raises(UsageError, match="JSON object"):
+        append_many(session, [("message.in", "a", "s", {}), ("message.in", "a", "s", [])])  # type: ignore[list-item]
+    assert AuditLog(engine).size() == 0
