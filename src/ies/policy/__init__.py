@@ -14,75 +14,66 @@ The data policy (National Power Sector Data Policy pillars, IES strategy v0.2 §
     operational_exchange          the OT endpoint: certified interfaces only, never trading platforms
     NodeMetrics                   Prometheus exposition
     install                       wire all of it into a node
+
+Names are imported on first use (PEP 562), so importing `ies.policy.tables` (as `ies.store.models` does
+for every command) does not load regopy or FastAPI.
 """
 
-from ies.policy.anonymise import (
-    Reading,
-    Release,
-    anonymised_load_profiles,
-    assert_k_anonymous,
-    feeder_aggregates,
-)
-from ies.policy.bundle import BundleSource, build_bundle, pack_bundle, read_source
-from ies.policy.catalogue import Criticality, DataCatalogue, DatasetDecl, TaxonomyClass, default_catalogue
-from ies.policy.decision import (
-    ConsentCheck,
-    CredentialCheck,
-    Decision,
-    DecisionAudit,
-    DecisionPoint,
-    RegistryRoleCredential,
-)
-from ies.policy.engine import CompiledPolicy
-from ies.policy.manifest import BundleRef, Manifest
-from ies.policy.metrics import NodeMetrics, instrument_router, metrics_router
-from ies.policy.open_data import OpenDataPublisher, verify_release
-from ies.policy.operational import find_commands, operational_app, operational_exchange
-from ies.policy.serving import DataRequest, DataSource, data_requests, install_data_serving, policy_hook
-from ies.policy.store import BundleStore
-from ies.policy.trust import BundleTrust
-from ies.policy.verify import VerifiedBundle, load_bundle, peek_manifest
+from __future__ import annotations
 
-__all__ = [
-    "BundleRef",
-    "BundleSource",
-    "BundleStore",
-    "BundleTrust",
-    "CompiledPolicy",
-    "ConsentCheck",
-    "CredentialCheck",
-    "Criticality",
-    "DataCatalogue",
-    "DataRequest",
-    "DataSource",
-    "DatasetDecl",
-    "Decision",
-    "DecisionAudit",
-    "DecisionPoint",
-    "Manifest",
-    "NodeMetrics",
-    "OpenDataPublisher",
-    "Reading",
-    "RegistryRoleCredential",
-    "Release",
-    "TaxonomyClass",
-    "VerifiedBundle",
-    "anonymised_load_profiles",
-    "assert_k_anonymous",
-    "build_bundle",
-    "data_requests",
-    "default_catalogue",
-    "feeder_aggregates",
-    "find_commands",
-    "install_data_serving",
-    "instrument_router",
-    "load_bundle",
-    "metrics_router",
-    "operational_app",
-    "operational_exchange",
-    "pack_bundle",
-    "peek_manifest",
-    "policy_hook",
-    "read_source",
-    "verify_release",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "BundleRef": "ies.policy.manifest",
+    "BundleSource": "ies.policy.bundle",
+    "BundleStore": "ies.policy.store",
+    "BundleTrust": "ies.policy.trust",
+    "CompiledPolicy": "ies.policy.engine",
+    "ConsentCheck": "ies.policy.decision",
+    "CredentialCheck": "ies.policy.decision",
+    "Criticality": "ies.policy.catalogue",
+    "DataCatalogue": "ies.policy.catalogue",
+    "DataRequest": "ies.policy.serving",
+    "DataSource": "ies.policy.serving",
+    "DatasetDecl": "ies.policy.catalogue",
+    "Decision": "ies.policy.decision",
+    "DecisionAudit": "ies.policy.decision",
+    "DecisionPoint": "ies.policy.decision",
+    "Manifest": "ies.policy.manifest",
+    "NodeMetrics": "ies.policy.metrics",
+    "OpenDataPublisher": "ies.policy.open_data",
+    "Reading": "ies.policy.anonymise",
+    "RegistryRoleCredential": "ies.policy.decision",
+    "Release": "ies.policy.anonymise",
+    "TaxonomyClass": "ies.policy.catalogue",
+    "VerifiedBundle": "ies.policy.verify",
+    "anonymised_load_profiles": "ies.policy.anonymise",
+    "assert_k_anonymous": "ies.policy.anonymise",
+    "build_bundle": "ies.policy.bundle",
+    "data_requests": "ies.policy.serving",
+    "default_catalogue": "ies.policy.catalogue",
+    "feeder_aggregates": "ies.policy.anonymise",
+    "find_commands": "ies.policy.operational",
+    "install": "ies.policy.install",
+    "install_data_serving": "ies.policy.serving",
+    "instrument_router": "ies.policy.metrics",
+    "load_bundle": "ies.policy.verify",
+    "metrics_router": "ies.policy.metrics",
+    "operational_app": "ies.policy.operational",
+    "operational_exchange": "ies.policy.operational",
+    "pack_bundle": "ies.policy.bundle",
+    "peek_manifest": "ies.policy.verify",
+    "policy_hook": "ies.policy.serving",
+    "read_source": "ies.policy.bundle",
+    "verify_release": "ies.policy.open_data",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ies.policy' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -160,6 +160,7 @@ class DecisionPoint:
         self.credential: CredentialCheck = credential or RegistryRoleCredential()
         self.on_decision = on_decision
         self.cache = cache
+        self._role_sets: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     # -- data ------------------------------------------------------------------------------------------
     def decide(
@@ -177,7 +178,7 @@ class DecisionPoint:
         """Allow (returning the Decision) or raise a PolicyError naming the code and refusing rule."""
         policy = self.bundles.resolve(bundle, self.bundle_name)
         endpoint: Endpoint = "operational" if operational else "informational"
-        roles = _active_roles(requester)
+        roles = _active_roles(requester, self._role_sets)
         certified = bool(roles) and self.credential(requester)
         custodian = requester.subscriber_id == dataset.custodian
 
@@ -271,7 +272,7 @@ class DecisionPoint:
         """IT/OT segmentation for an operational-control command (DISPATCH, CURTAILMENT, LOAD_CONTROL)."""
         policy = self.bundles.resolve(bundle, self.bundle_name)
         endpoint: Endpoint = "operational" if operational else "informational"
-        roles = _active_roles(requester)
+        roles = _active_roles(requester, self._role_sets)
         certified = bool(roles) and self.credential(requester)
         subject = f"command:{command}"
         base = {
@@ -340,21 +341,18 @@ class DecisionPoint:
         raise cls(f"{reason} (rule {rule}, bundle {ref.name} {ref.version})", code=code, details=details)
 
 
-_ROLE_SETS: dict[tuple[str, ...], tuple[str, ...]] = {}
-
-
-def _active_roles(requester: KeyRecord) -> tuple[str, ...]:
+def _active_roles(requester: KeyRecord, interned: dict[tuple[str, ...], tuple[str, ...]]) -> tuple[str, ...]:
     """The registry's roles, but only for a subscribed participant with an active key: a suspended
     participant's roles grant nothing even while a cached key record says otherwise. Normalised role
-    sets are interned (a network has a handful of distinct ones)."""
+    sets are interned per decision point (a network has a handful of distinct ones)."""
     if requester.subscriber_status != SubscriberStatus.SUBSCRIBED or requester.key_status != KeyStatus.ACTIVE:
         return ()
     given = tuple(requester.roles)
-    found = _ROLE_SETS.get(given)
+    found = interned.get(given)
     if found is None:
-        if len(_ROLE_SETS) > 4096:
-            _ROLE_SETS.clear()
-        found = _ROLE_SETS[given] = tuple(sorted({r.upper() for r in given}))
+        if len(interned) > 4096:
+            interned.clear()
+        found = interned[given] = tuple(sorted({r.upper() for r in given}))
     return found
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI
 
 from ies.errors import UsageError
-from ies.exchange.inbound import ExchangeRouter
+from ies.exchange.inbound import ExchangeRouter, InboundMessage
 from ies.policy.catalogue import DataCatalogue, default_catalogue, load_catalogue
 from ies.policy.decision import DEFAULT_BUNDLE, ConsentCheck, CredentialCheck, DecisionAudit, DecisionPoint
 from ies.policy.engine import CompiledPolicy
@@ -153,7 +153,7 @@ def install(
     if sources is None and settings.get("sources") == "sandbox":
         sources = sandbox_sources()
     sources = dict(sources or {})
-    rt.router.policy = policy_hook(point, catalogue, consent_check=consent_check)
+    rt.router.policy = _chain(rt.router.policy, policy_hook(point, catalogue, consent_check=consent_check))
     install_data_serving(rt.router, point, catalogue, sources, consent_check=consent_check)
     instrument_router(rt.router, metrics)
     ot_router = operational_exchange(
@@ -194,6 +194,21 @@ def install(
     if settings.get("ot_port"):
         rt.startup.append(_operational_listener(layer, cfg.host, int(settings["ot_port"])))
     return layer
+
+
+PolicyCheck = Callable[[InboundMessage], Awaitable[None]]
+
+
+def _chain(first: PolicyCheck | None, then: PolicyCheck) -> PolicyCheck:
+    """Keep a policy hook installed before ours (e.g. a use case's own checks): both must pass."""
+    if first is None:
+        return then
+
+    async def both(msg: InboundMessage) -> None:
+        await first(msg)
+        await then(msg)
+
+    return both
 
 
 def _operational_listener(layer: PolicyLayer, host: str, port: int) -> Callable[[], Awaitable[None]]:

@@ -114,3 +114,30 @@ def test_metrics_are_exposed(built: tuple[FastAPI, PolicyLayer, str]) -> None:
     assert resp.headers["content-type"].startswith("text/plain; version=0.0.4")
     assert 'ies_http_requests_total{method="GET",status="2xx"}' in resp.text
     assert "# TYPE ies_message_latency_seconds histogram" in resp.text
+
+
+def test_every_exported_name_resolves() -> None:
+    import ies.policy
+
+    assert all(getattr(ies.policy, name) is not None for name in ies.policy.__all__)
+    with pytest.raises(AttributeError):
+        _ = ies.policy.no_such_thing
+
+
+def test_an_earlier_policy_hook_still_runs(tmp_path: Path) -> None:
+    from ies.errors import PolicyError
+
+    cfg = load_config(_node(tmp_path))
+    app = create_app(cfg)
+    rt = app.state.runtime
+    seen: list[str] = []
+
+    async def earlier(msg: Any) -> None:
+        seen.append("earlier")
+        raise PolicyError("use case says no", code="POL_USECASE")
+
+    rt.router.policy = earlier
+    install(rt, app)
+    with pytest.raises(PolicyError, match="use case says no"):
+        asyncio.run(rt.router.policy(object()))
+    assert seen == ["earlier"]
