@@ -38,6 +38,7 @@ __all__ = [
     "PRINCIPAL",
     "attest_as_portal",
     "b64url",
+    "portal_key_id",
     "principal_did_of",
     "record_hash",
     "sign_as_principal",
@@ -46,6 +47,7 @@ __all__ = [
     "verify_approval",
     "verify_instruction",
     "verify_record",
+    "verify_signature",
 ]
 
 PRINCIPAL = "PrincipalSignature"

@@ -139,8 +139,10 @@ class ConsentStore:
         *,
         catalogue: PurposeCatalogue | None = None,
         clock: Callable[[], datetime] = utcnow,
+        on_expire: Callable[[ConsentRecord], None] | None = None,
     ):
         self.engine = engine
+        self.on_expire = on_expire
         self.manager = manager
         self.catalogue = catalogue or purpose_catalogue()
         self.clock = clock
@@ -317,7 +319,10 @@ class ConsentStore:
                 self.manager.subscriber_id,
                 {"type": "Expiry", "validUntil": format_instant(row.valid_until)},
             )
-            return self._transition(session, row, artefact, Action.EXPIRE, actor, now, "validity ended")
+            record = self._transition(session, row, artefact, Action.EXPIRE, actor, now, "validity ended")
+        if self.on_expire is not None:
+            self.on_expire(record)
+        return record
 
     def expire_due(self) -> list[ConsentRecord]:
         """Expire every live consent whose validity has ended (the sweeper and every list call this)."""
