@@ -35,6 +35,7 @@ __all__ = ["ROLE_INSTALLERS", "NodeRuntime"]
 #: function extends (handlers on `runtime.router`, routes in `runtime.routers`, hooks in `runtime.startup`).
 ROLE_INSTALLERS: dict[Role, str] = {
     Role.ISSUER: "ies.credentials.service:install",
+    Role.CONSENT_MANAGER: "ies.consent.service:install",
 }
 
 
