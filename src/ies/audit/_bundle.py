@@ -116,11 +116,14 @@ def verify_bundle(bundle: Any, trusted_key: bytes | None = None) -> tuple[Signed
             findings.add("inserted", entry.seq, "entry is not in the signed tree at this position")
     # 3. Every position of the range is present exactly once, in order.
     seen = set(authentic)
+    flagged = {f.position for f in findings.items}
     for position in range(start, min(end, head.tree_size)):
-        if position not in seen and not any(f.position == position for f in findings.items):
+        if position not in seen and position not in flagged:
             findings.add("deleted", position, "the signed tree holds an entry here that the bundle lacks")
     for prev, cur in itertools.pairwise(authentic):
-        if cur <= prev:
+        if cur == prev:
+            findings.add("inserted", cur, f"entry {cur} appears twice")
+        elif cur < prev:
             findings.add("reordered", cur, f"entry {cur} comes after entry {prev}")
     check_chain(entries, findings)
     # 4. Earlier heads: signed by the same key, and prefixes of this head.

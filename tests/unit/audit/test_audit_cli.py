@@ -203,3 +203,12 @@ def test_a_malformed_tree_head_file_exits_2(engine: Engine, db_url: str, tmp_pat
     (tmp_path / "sth.json").write_text('{"tree_size": "many"}')
     code, out = run_cli("audit", "verify", "--db", db_url, "--sth", str(tmp_path / "sth.json"))
     assert code == 2 and "signed tree head" in out
+
+
+def test_a_duplicated_bundle_entry_is_reported(bundle: tuple[Path, dict[str, Any]]) -> None:
+    path, data = bundle
+    data["entries"].insert(3, data["entries"][2])
+    data["inclusion_proofs"].insert(3, data["inclusion_proofs"][2])
+    path.write_text(json.dumps(data))
+    code, report = _verify_bundle(path)
+    assert code == 1 and ("inserted", 5) in _found(report)
