@@ -15,7 +15,7 @@ Units everywhere: energy `int` Wh, money `int` paise, prices `int` paise/kWh, ti
 - rules (mirrored by the Rego bundles in `rego/`): `network_policy_violations`, `regulator_violations`,
   their `*_input` documents and `*_data` bundle settings (also `contract_policy_input`/`_data`),
   `ContractFacts`, `ContractInterval`, `TradeRequestFacts`, `RegulatorSettings`,
-  `Violation`, `CONTRACT_ROLES`, `REGO_DIR`;
+  `Violation`, `CONTRACT_ROLES`; bundle sources: `REGO_DIR`, `policy_source`, `POLICY_ENTRYPOINTS`;
 - feasibility: `FeederModel`, `DistributionTransformer`, `ServicePointModel`, `GridLimits`,
   `ProposedTrade`, `FeasibilityMode`, `assess_block`, `BlockAssessment`, `TradeDecision`, `Breach`;
 - allocation: `TradeLeg`, `allocate_side`, `run_allocation_round`, `true_up`, `AllocationMethod`,
@@ -27,8 +27,6 @@ Units everywhere: energy `int` Wh, money `int` paise, prices `int` paise/kWh, ti
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from ies.usecases.p2p.market._allocation import (
     AllocationMethod,
@@ -69,6 +67,7 @@ from ies.usecases.p2p.market._feeder import (
 )
 from ies.usecases.p2p.market._lp import clear_lp
 from ies.usecases.p2p.market._matching import MatchResult, match_arrays, match_orders
+from ies.usecases.p2p.market._policy_sources import POLICY_ENTRYPOINTS, REGO_DIR, policy_source
 from ies.usecases.p2p.market._rules import (
     CONTRACT_ROLES,
     ContractFacts,
@@ -117,11 +116,6 @@ from ies.usecases.p2p.market._units import (
     split_hour,
 )
 
-REGO_DIR = Path(__file__).parent / "rego"
-"""Bundle sources (bundle.toml + *.rego + data.json) of the P2P policies, one folder per bundle:
-`network` (data.deg.network.p2p_trading), `regulator` (data.ies.p2p.regulator), `contract`
-(data.deg.contracts.p2p_trading, the seller DISCOM's contract policy computing revenue flows)."""
-
 __all__ = [
     "BLOCKS_PER_DAY",
     "BLOCKS_PER_HOUR",
@@ -129,6 +123,7 @@ __all__ = [
     "BLOCK_SECONDS",
     "CONTRACT_ROLES",
     "IST",
+    "POLICY_ENTRYPOINTS",
     "REGO_DIR",
     "AllocationMethod",
     "AllocationRound",
@@ -194,6 +189,7 @@ __all__ = [
     "network_policy_data",
     "network_policy_input",
     "network_policy_violations",
+    "policy_source",
     "regulator_input",
     "regulator_policy_data",
     "regulator_violations",

@@ -45,7 +45,12 @@ carriers := [seller_discom] if trade.buyer_discom_id == trade.seller_discom_id
 
 carriers := [seller_discom, buyer_discom] if trade.buyer_discom_id != trade.seller_discom_id
 
-final_wh(b) := min([b.buyer_alloc_wh, b.seller_alloc_wh])
+# Not min([...]): regopy 1.5's min/max/sort order numbers as text (min([2, 1000]) = 1000).
+smaller(x, y) := x if {
+	x <= y
+} else := y
+
+final_wh(b) := smaller(b.buyer_alloc_wh, b.seller_alloc_wh)
 
 line(b, kind, payer, payee, energy_wh, rate, per) := {
 	"block": b.block,
@@ -136,6 +141,7 @@ violations contains v if {
 
 violations contains v if {
 	some b in trade.blocks
-	max([b.buyer_alloc_wh, b.seller_alloc_wh]) > b.contracted_wh
+	some side in [b.buyer_alloc_wh, b.seller_alloc_wh]
+	side > b.contracted_wh
 	v := {"rule": "ALLOCATION_EXCEEDS_CONTRACT", "message": sprintf("block %v: an allocation exceeds the contracted %v Wh", [b.block, b.contracted_wh]), "details": {"block": b.block}}
 }

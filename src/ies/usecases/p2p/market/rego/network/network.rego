@@ -67,6 +67,10 @@ violations contains v if {
 	}
 }
 
-final_within_sides(iv, final) if final <= min([iv.buyer_alloc_wh, iv.seller_alloc_wh])
+# Two comparisons, not min([...]): regopy 1.5's min/max/sort order numbers as text (min([2, 1000]) = 1000).
+final_within_sides(iv, final) if {
+	final <= iv.buyer_alloc_wh
+	final <= iv.seller_alloc_wh
+}
 
 decision := {"allow": count(violations) == 0, "violations": violations}

@@ -16,7 +16,8 @@ traded_wh := input.already_traded_wh + input.requested_wh
 # Average power over the block (Wh × 3600 / block seconds) above cap % of sanctioned load, in integers.
 violations contains v if {
 	cap := settings.max_traded_percent_of_sanctioned_load
-	(traded_wh * 3600) * 100 > (cap * input.sanctioned_load_w) * input.block_seconds
+	# (a line must not start with "(": the parser would read it as a call on the line before)
+	traded_wh * 3600 * 100 > cap * input.sanctioned_load_w * input.block_seconds
 	v := {
 		"rule": "TRADED_POWER_OVER_CAP",
 		"message": sprintf("%s would trade %v Wh in the block, above %v %% of its sanctioned load of %v W", [input.participant_id, traded_wh, cap, input.sanctioned_load_w]),
