@@ -87,17 +87,13 @@ def main(argv: list[str] | None = None) -> int:
             lp_cpu = contenders.get("HiGHS LP", (math.nan,))[0]
             rows.append((n, name, cpu, wall, lp_cpu / cpu, (cpu / nlogn) / first[name]))
         target = TARGET_S.get(n)
-        verdict = (
-            ""
-            if target is None
-            else f"  target {target} s: {'met' if contenders['clear_arrays'][1] < target else 'MISSED'}"
-        )
+        met = target is not None and contenders["clear_arrays"][1] < target
+        verdict = "" if target is None else f"; wall-time target {target} s {'met' if met else 'MISSED'}"
         print(
-            f"n={n:>9,} a side: volume {auction.volume_wh / 1e6:,.1f} MWh at {auction.price_paise_per_kwh} paise/kWh "
-            f"(range {auction.price_low}–{auction.price_high}), {fills[0].size:,} fills"
-            + ("" if args.no_lp else "; HiGHS LP identical")
-            + verdict,
-            file=sys.stderr,
+            f"n={n:>9,} a side: {auction.volume_wh / 1e6:,.1f} MWh cleared at "
+            f"{auction.price_paise_per_kwh} paise/kWh (range {auction.price_low}–{auction.price_high}), "
+            f"{fills[0].size:,} fills" + ("" if args.no_lp else "; HiGHS LP identical") + verdict,
+            flush=True,
         )
 
     print()
