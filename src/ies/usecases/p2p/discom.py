@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from ies.errors import IESError, NotFoundError, SchemaValidationFailed, UnauthorizedAction, UsageError
 from ies.exchange.inbound import InboundMessage
 from ies.registry.assets import NewEntity, create_entities, find_entities
-from ies.registry.assets.structure import EntityClass
+from ies.registry.assets.structure import EntityClass, spec_of
 from ies.store import utcnow
 from ies.usecases.p2p.base import P2PNode, error_response, json_body, require_operator
 from ies.usecases.p2p.contract import CONTEXTS
@@ -43,6 +43,11 @@ MAX_CONNECTIONS_PER_CALL = 5000
 
 def _host(node: P2PNode) -> str:
     return node.subscriber_id
+
+
+def did(host: str, entity_class: EntityClass, local_id: str) -> str:
+    """The DID the asset registry gives an entity (ids used here need no %-encoding)."""
+    return ":".join(("did:web", host, *spec_of(entity_class).did_path, local_id))
 
 
 def ensure_grid(node: P2PNode) -> None:
@@ -67,7 +72,7 @@ def ensure_grid(node: P2PNode) -> None:
                 attributes={"primary_voltage_kv": 66, "secondary_voltage_kv": 11, "capacity_kva": 10_000},
             ),
         ]
-        substation = f"did:web:{host}:assets:substation:SS1"
+        substation = did(host, EntityClass.SUBSTATION, "SS1")
         for f in range(1, s.feeders + 1):
             items.append(
                 NewEntity(
@@ -84,7 +89,7 @@ def ensure_grid(node: P2PNode) -> None:
                         entity_class="dt",
                         local_id=f"F{f}-DT{t}",
                         discom=host,
-                        parent=f"did:web:{host}:assets:feeder:F{f}",
+                        parent=did(host, EntityClass.FEEDER, f"F{f}"),
                         attributes={
                             "rated_kva": s.transformer_kva,
                             "primary_voltage_kv": 11,
@@ -127,7 +132,7 @@ def register_connections(node: P2PNode, specs: list[Any]) -> list[dict[str, Any]
             if dt not in dts:
                 raise UsageError(f"connections[{i}]: unknown transformer {dt}")
             sp = f"SP-{meter}"
-            sp_did = f"did:web:{host}:assets:service-point:{sp}"
+            sp_did = did(host, EntityClass.SERVICE_POINT, sp)
             items.append(
                 NewEntity(
                     entity_class="service-point",
@@ -168,7 +173,7 @@ def register_connections(node: P2PNode, specs: list[Any]) -> list[dict[str, Any]
                 customer_id=customer,
                 sanctioned_load_w=load_w,
                 solar_w=solar_w,
-                feeder_id=f"did:web:{host}:assets:feeder:{feeder}",
+                feeder_id=did(host, EntityClass.FEEDER, feeder),
                 valid_until=now + RECORD_VALIDITY,
             )
             record = sign_record(

@@ -40,6 +40,8 @@ __all__ = ["GridView", "Infeasible", "ScheduledLeg", "load_grid"]
 ENVELOPE_SHARE = 0.5
 """Share of a transformer's rating the envelope spreads over its service points (in each direction)."""
 BLOCK_HOURS_INV = 4  # W = Wh × 4 for a 15-minute block
+MAX_HALVINGS = 4
+SQRT3 = 3**0.5
 
 
 class Infeasible(PolicyError):
@@ -73,35 +75,49 @@ class GridView:
         return found[0] if found else None
 
     def prove_envelopes(self) -> None:
-        """Run the two envelope power flows per feeder; a feeder whose envelope breaches gets none."""
+        """Find, per feeder, an envelope the power flow proves safe in both directions.
+
+        Start from ENVELOPE_SHARE of each transformer's rating (shared by its service points) and of each
+        service cable's rating; halve until both envelope power flows stay within limits (at most
+        MAX_HALVINGS times). A feeder that never passes gets no envelope: every check on it is a full
+        power flow.
+        """
         for feeder in self.feeders.values():
             per_dt: dict[str, list[ServicePointModel]] = defaultdict(list)
             for sp in feeder.service_points:
                 per_dt[sp.transformer_id].append(sp)
-            envelope = {}
-            for dt in feeder.transformers:
-                points = per_dt.get(dt.transformer_id, [])
-                if points:
-                    share = int(dt.rated_kva * 1000 * ENVELOPE_SHARE / len(points))
-                    envelope.update({sp.service_point_id: share for sp in points})
-            if not envelope:
-                continue
-            ok = True
-            for sign in (1, -1):
-                result = assess_block(
-                    feeder,
-                    0,
-                    {sp: sign * w for sp, w in envelope.items()},
-                    [],
-                    mode=FeasibilityMode.REFUSE,
-                    limits=self.limits,
-                )
-                self.power_flows += result.power_flows
-                ok = ok and not result.breaches_if_all_accepted
-            if ok:
-                self.envelope_w.update(envelope)
+            rating_v = {t.transformer_id: t.secondary_voltage_v for t in feeder.transformers}
+            share = ENVELOPE_SHARE
+            for _ in range(MAX_HALVINGS + 1):
+                envelope: dict[str, int] = {}
+                dt_envelope: dict[str, int] = {}
                 for dt in feeder.transformers:
-                    self.dt_envelope_w[dt.transformer_id] = int(dt.rated_kva * 1000 * ENVELOPE_SHARE)
+                    points = per_dt.get(dt.transformer_id, [])
+                    dt_envelope[dt.transformer_id] = int(dt.rated_kva * 1000 * feeder.power_factor * share)
+                    for sp in points:
+                        cable_w = (
+                            feeder.service_max_i_ka
+                            * 1000
+                            * rating_v[sp.transformer_id]
+                            * SQRT3
+                            * feeder.power_factor
+                        )
+                        envelope[sp.service_point_id] = int(
+                            min(dt_envelope[dt.transformer_id] / len(points), cable_w * share)
+                        )
+                if not envelope:
+                    break
+                ok = True
+                for sign in (1, -1):
+                    result = assess_block(feeder, 0, {sp: sign * w for sp, w in envelope.items()}, [],
+                                          mode=FeasibilityMode.REFUSE, limits=self.limits)  # fmt: skip
+                    self.power_flows += result.power_flows
+                    ok = ok and not result.breaches_if_all_accepted
+                if ok:
+                    self.envelope_w.update(envelope)
+                    self.dt_envelope_w.update(dt_envelope)
+                    break
+                share /= 2
 
     def check(self, legs: list[ScheduledLeg], new_trade: str) -> None:
         """Raise Infeasible if adding `new_trade`'s legs to the other scheduled legs breaches a limit."""

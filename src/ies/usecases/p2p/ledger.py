@@ -27,11 +27,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import select
 
-from ies.errors import IESError, PolicyError, SchemaValidationFailed, UsageError
+from ies.errors import IESError, PeerUnreachable, PolicyError, SchemaValidationFailed, UsageError
 from ies.exchange.inbound import InboundMessage
 from ies.store import utcnow
 from ies.usecases.p2p.base import P2PNode, error_response, json_body, require_operator
-from ies.usecases.p2p.contract import Trade, contract_body, parse_contract
+from ies.usecases.p2p.contract import CONTEXTS, Trade, contract_body, parse_contract
+from ies.usecases.p2p.evidence import pull_subject
 from ies.usecases.p2p.grid import GridView, ScheduledLeg, load_grid
 from ies.usecases.p2p.ledger_book import (
     all_final,
@@ -49,6 +50,7 @@ from ies.usecases.p2p.market import (
     GridLimits,
     TradeLeg,
     allocate_side,
+    block_start,
     blocks_of_day,
     settlement_statement,
     statement_csv,
@@ -59,7 +61,7 @@ from ies.usecases.p2p.timeseries import build_series, iso, read_series
 
 __all__ = ["install_ledger"]
 
-PULL_CHUNK = 50  # meters per status pull (keeps an answer well under the exchange's body limit)
+PULL_CONCURRENCY = 16  # meter-data pulls in flight at once
 NOT_YET = "PENDING"  # a block whose actuals have not arrived
 
 
@@ -233,59 +235,43 @@ class LedgerState:
 
     # -- allocation ----------------------------------------------------------------------------------
     async def pull_actuals(self, meters: list[str], first: Block, last: Block) -> dict[str, dict[Block, int]]:
-        """Net consumption per meter and block (import > 0, export < 0) that the DISCOM holds now."""
-        discom = await self.node.peer(str(self.node.settings.discom))
-        out: dict[str, dict[Block, int]] = {m: {} for m in meters}
-        from ies.usecases.p2p.market import block_start
+        """Net consumption per meter and block (import > 0, export < 0) that the DISCOM holds now.
 
+        One pull per meter: the DISCOM's signed answer then concerns one customer only, so it can go
+        into that customer's dispute evidence without disclosing anyone else's consumption.
+        """
+        discom = await self.node.peer(str(self.node.settings.discom))
         coverage = f"{iso(block_start(first))}/{iso(block_start(last))}"
-        for i in range(0, len(meters), PULL_CHUNK):
-            chunk = meters[i : i + PULL_CHUNK]
-            payload = [
-                {
-                    **build_series({"ENERGY_CONSUMPTION": {first: 0}}),
-                    "resourceName": m,
-                    "clientName": self.utility,
-                }
-                for m in chunk
-            ]
-            for series in payload:
-                series["intervals"][0]["payloads"][0]["values"] = []
-            message = {
-                "contract": {
-                    "id": f"pull-{self.utility}-{first}",
-                    "status": {"code": "ACTIVE"},
-                    "commitments": [
-                        {
-                            "id": "pull",
-                            "resources": [
-                                {
-                                    "id": "pull",
-                                    "resourceAttributes": {
-                                        "@type": "DatasetItem",
-                                        "schema:temporalCoverage": coverage,
-                                        "dataPayload": payload,
-                                    },
-                                }
-                            ],
-                            "offer": {"id": "meter-data"},
-                        }
-                    ],
-                }
-            }
-            ctx = self.node.context("status", bpp=discom)
-            ack, callback = await self.node.runtime.client.request(discom.url, ctx, message, timeout_s=60)
+        semaphore = asyncio.Semaphore(PULL_CONCURRENCY)
+
+        async def one(meter: str) -> tuple[str, dict[Block, int]]:
+            series = {**build_series({"ENERGY_CONSUMPTION": {first: 0}}), "resourceName": meter,
+                      "clientName": self.utility}  # fmt: skip
+            series["intervals"][0]["payloads"][0]["values"] = []
+            resource = {"id": f"actuals-{meter}", "resourceAttributes": {
+                "@context": CONTEXTS["DatasetItem"], "@type": "DatasetItem", "schema:temporalCoverage": coverage,
+                "dataPayload": [series]}}  # fmt: skip
+            message = {"contract": {"id": pull_subject(meter, first), "status": {"code": "ACTIVE"},
+                                    "commitments": [{"id": "pull", "resources": [resource],
+                                                     "offer": {"id": "meter-data", "resourceIds": [resource["id"]]}}]}}  # fmt: skip
+            async with semaphore:
+                ctx = self.node.context("status", bpp=discom)
+                ack, callback = await self.node.runtime.client.request(discom.url, ctx, message, timeout_s=60)
             if not ack.ok or callback is None or "error" in callback.body:
                 reason = (callback.body.get("error") if callback else None) or ack.error
-                raise UsageError(f"the DISCOM refused the meter-data pull: {reason}")
+                raise PeerUnreachable(f"the DISCOM refused the meter-data pull for {meter}: {reason}")
+            found: dict[Block, int] = {}
             for commitment in callback.message.get("contract", {}).get("commitments", []):
-                for resource in commitment.get("resources", []):
-                    for series in (resource.get("resourceAttributes") or {}).get("dataPayload") or []:
-                        meter = series.get("resourceName")
-                        if meter in out:
-                            column = read_series(series).get("ENERGY_CONSUMPTION", {})
-                            out[meter].update({b: int(v) for b, v in column.items() if first <= b < last})
-        return out
+                for res in commitment.get("resources", []):
+                    for answer in (res.get("resourceAttributes") or {}).get("dataPayload") or []:
+                        if answer.get("resourceName") == meter:
+                            column = read_series(answer).get("ENERGY_CONSUMPTION", {})
+                            found.update({b: int(v) for b, v in column.items() if first <= b < last})
+            with self.node.transaction() as session:
+                self.node.keep_message(session, pull_subject(meter, first), callback)
+            return meter, found
+
+        return dict(await asyncio.gather(*(one(m) for m in meters)))
 
     async def run_round(self, kind: AllocationRound, day: date) -> dict[str, Any]:
         blocks = blocks_of_day(day)
@@ -461,6 +447,10 @@ class LedgerState:
             await self.cascade(settled)
 
 
+def _import_power_flow() -> None:
+    import pandapower  # noqa: F401
+
+
 def install_ledger(node: P2PNode) -> None:
     runtime = node.runtime
     state = LedgerState(node)
@@ -499,7 +489,29 @@ def install_ledger(node: P2PNode) -> None:
     async def on_status(msg: InboundMessage) -> None:
         await state.receive_status(msg)
 
+    async def warm_up() -> None:
+        """Import the power-flow stack now, not during the first trade's init (it takes seconds)."""
+        asyncio.get_running_loop().create_task(asyncio.to_thread(_import_power_flow))
+
+    runtime.startup.append(warm_up)
     router = APIRouter(prefix="/p2p/ledger")
+
+    @router.post("/grid/refresh")
+    async def refresh(request: Request) -> JSONResponse:
+        """Reload the feeder model from the DISCOM (after onboarding) and prove its envelopes."""
+        try:
+            require_operator(node, request)
+            state.grid = None
+            grid = await state.grid_view([])
+            return JSONResponse(
+                {
+                    "feeders": len(grid.feeders),
+                    "meters": len(grid.meter_point),
+                    "power_flows": grid.power_flows,
+                }
+            )
+        except IESError as err:
+            return error_response(err)
 
     @router.post("/rounds")
     async def rounds(request: Request) -> JSONResponse:

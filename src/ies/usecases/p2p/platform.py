@@ -173,6 +173,8 @@ async def relay_status(node: P2PNode, msg: InboundMessage) -> None:
         sides.add("seller")
     if sender in (buyer_lp, row.buyer_platform):
         sides.add("buyer")
+    if sides and seller_lp == buyer_lp and sender in (row.seller_platform, row.buyer_platform):
+        sides = {"seller", "buyer"}  # one ledger speaks for both sides; either platform relays it
     if not sides:
         return
     with node.transaction() as session:

@@ -68,7 +68,7 @@ class P2PSettings(BaseModel):
     transformers_per_feeder: int = Field(4, ge=1, le=100)
     transformer_kva: int = Field(250, ge=1, le=100_000)
     meter_seed: int = 7
-    ledger_timeout_s: float = Field(10.0, gt=0, le=300)
+    ledger_timeout_s: float = Field(30.0, gt=0, le=300)
 
     @model_validator(mode="after")
     def _role_needs(self) -> P2PSettings:
