@@ -110,6 +110,21 @@ class AccessRequest:
             requester, provider, purpose, tuple(dict.fromkeys(resources)), tuple(readings), start, until
         )
 
+    @classmethod
+    def from_dict(cls, stored: dict[str, Any]) -> AccessRequest:
+        """The inverse of `to_dict` (how a provider keeps a transfer's request between pages)."""
+        return cls(
+            requester=stored["requester"],
+            provider=stored["provider"],
+            purpose=stored["purpose"],
+            resources=tuple(stored["resources"]),
+            readings=tuple(
+                RequestedReading(r["profileType"], r.get("value"), r.get("mode")) for r in stored["readings"]
+            ),
+            data_from=parse_instant(stored["dataFrom"]),
+            data_until=parse_instant(stored["dataUntil"]),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "requester": self.requester,
