@@ -98,6 +98,16 @@ def get_consistency(
     return _answer(request, build)
 
 
+def _check_entries_access(request: Request) -> None:
+    """Entries can carry personal data (consumer numbers in consent transitions); heads and proofs are only
+    hashes. A node restricts who reads entries by setting `app.state.audit_entries_guard` to a function of
+    the request that raises an IESError (e.g. UnauthorizedAction) to refuse. Without one, entries are open,
+    which suits the sandbox."""
+    guard = getattr(request.app.state, "audit_entries_guard", None)
+    if guard is not None:
+        guard(request)
+
+
 @router.get("/entries", summary="Entries with from <= seq < to")
 def get_entries(
     request: Request,
@@ -107,6 +117,7 @@ def get_entries(
     ),
 ) -> Any:
     def build(log: AuditLog) -> Any:
+        _check_entries_access(request)
         stop = start + MAX_ENTRIES_PER_PAGE if end is None else end
         if stop < start:
             raise UsageError(f"'to' ({stop}) is before 'from' ({start})")

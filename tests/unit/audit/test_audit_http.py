@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 import ies.audit.http
 from ies.audit import ConsistencyProof, InclusionProof, SignedTreeHead, publish_tree_head
+from ies.errors import UnauthorizedAction
 from ies.identity import SigningKeyPair
 
 
@@ -125,3 +126,16 @@ def test_an_app_without_an_engine_answers_500() -> None:
     (resp,) = _get(FastAPI(routes=ies.audit.http.router.routes), "/audit/sth")
     assert resp.status_code == 500
     assert resp.json()["error"]["code"] == "INTERNAL"
+
+
+def test_a_node_can_restrict_who_reads_entries(engine: Engine, app: FastAPI) -> None:
+    build_log(engine, 2)
+
+    def admin_only(request: Any) -> None:
+        if request.headers.get("authorization") != "Bearer admin":
+            raise UnauthorizedAction("audit entries are for the operator")
+
+    app.state.audit_entries_guard = admin_only
+    entries, proof = _get(app, "/audit/entries", "/audit/proof/inclusion?seq=1")
+    assert entries.status_code == 403 and entries.json()["error"]["code"] == "AUT_UNAUTHORIZED_ACTION"
+    assert proof.status_code == 200  # proofs are hashes only and stay public
