@@ -17,7 +17,9 @@ Units everywhere: energy `int` Wh, money `int` paise, prices `int` paise/kWh, ti
   `ContractFacts`, `ContractInterval`, `TradeRequestFacts`, `RegulatorSettings`,
   `Violation`, `CONTRACT_ROLES`; bundle sources: `REGO_DIR`, `policy_source`, `POLICY_ENTRYPOINTS`;
 - feasibility: `FeederModel`, `DistributionTransformer`, `ServicePointModel`, `GridLimits`,
-  `ProposedTrade`, `FeasibilityMode`, `assess_block`, `BlockAssessment`, `TradeDecision`, `Breach`;
+  `ProposedTrade`, `FeasibilityMode`, `assess_block`, `BlockAssessment`, `TradeDecision`, `Breach`,
+  `FeederNetwork` (build a feeder's pandapower net once, pass it as `assess_block(..., network=)`),
+  `FlowResult`;
 - allocation: `TradeLeg`, `allocate_side`, `run_allocation_round`, `true_up`, `AllocationMethod`,
   `AllocationRound`, `AllocationRun`, `largest_remainder`;
 - settlement: `DiscomCharges`, `SettlementPolicy`, `TradeBlock`, `TradeRecord`, `settle_trade`,
@@ -53,13 +55,13 @@ from ies.usecases.p2p.market._billing import (
 from ies.usecases.p2p.market._book import Bid, Fill, Offer, SourceType, check_book
 from ies.usecases.p2p.market._feasibility import (
     BlockAssessment,
-    Breach,
     FeasibilityMode,
     ProposedTrade,
     TradeDecision,
     assess_block,
 )
 from ies.usecases.p2p.market._feeder import (
+    Breach,
     DistributionTransformer,
     FeederModel,
     GridLimits,
@@ -68,6 +70,7 @@ from ies.usecases.p2p.market._feeder import (
 from ies.usecases.p2p.market._lp import clear_lp
 from ies.usecases.p2p.market._matching import MatchResult, match_arrays, match_orders
 from ies.usecases.p2p.market._policy_sources import POLICY_ENTRYPOINTS, REGO_DIR, policy_source
+from ies.usecases.p2p.market._powerflow import FeederNetwork, FlowResult
 from ies.usecases.p2p.market._rules import (
     CONTRACT_ROLES,
     ContractFacts,
@@ -143,8 +146,10 @@ __all__ = [
     "DistributionTransformer",
     "FeasibilityMode",
     "FeederModel",
+    "FeederNetwork",
     "Fill",
     "FlowKind",
+    "FlowResult",
     "GridLimits",
     "LegKey",
     "MatchResult",
