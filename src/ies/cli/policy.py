@@ -70,6 +70,12 @@ def build(
             except (OSError, tomllib.TOMLDecodeError):
                 meta = {}
         publisher = str(meta.get("publisher") or keys.key_id)
+        if not meta.get("publisher"):
+            err_console.print(
+                f"[yellow]note:[/yellow] no --publisher: the manifest names {publisher!r} (the key id); nodes "
+                "trusting publishers through the registry need your subscriber id",
+                highlight=False,
+            )
     src = read_source(source, version=version, revision=revision)
     archive = build_bundle(src, keys.signing, publisher=publisher, key_id=keys.key_id)
     try:
