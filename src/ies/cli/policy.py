@@ -72,8 +72,8 @@ def build(
         publisher = str(meta.get("publisher") or keys.key_id)
         if not meta.get("publisher"):
             err_console.print(
-                f"[yellow]note:[/yellow] no --publisher: the manifest names {publisher!r} (the key id); nodes "
-                "trusting publishers through the registry need your subscriber id",
+                f"[yellow]note:[/yellow] no --publisher: the manifest names {publisher!r} (the key id); "
+                "nodes that trust publishers through the registry need your subscriber id",
                 highlight=False,
             )
     src = read_source(source, version=version, revision=revision)
