@@ -213,7 +213,7 @@ class BuyerDesk:
         ledger = await self.node.peer(draft.buyer_ledger.ledger_id)  # type: ignore[union-attr]
         await self._request(ledger.url, "init", {"contract": contract_body(trade)}, txn, ledger)
         with self.node.sessions() as session:
-            regulator_check(
+            regulator_ref = regulator_check(
                 self.node,
                 session,
                 row,
@@ -248,6 +248,7 @@ class BuyerDesk:
                 bid = session.get(BidRow, order_id)
                 if bid is not None:
                     bid.filled_wh += sum(blocks.values())
+            self.node.decided(session, trade.contract_id, {"regulator": regulator_ref})
             self.node.audit(
                 session, "p2p.trade.confirmed", trade.contract_id, {"ledger": ledger.subscriber_id}
             )

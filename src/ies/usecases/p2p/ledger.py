@@ -49,12 +49,14 @@ from ies.usecases.p2p.market import (
     ContractInterval,
     GridLimits,
     TradeLeg,
+    TradeSettlement,
     allocate_side,
     block_start,
     blocks_of_day,
     settlement_statement,
     statement_csv,
 )
+from ies.usecases.p2p.settings import Charges
 from ies.usecases.p2p.settle import record_from_blocks, revenue_flows, settle
 from ies.usecases.p2p.tables import RoundRow, TradeBlockRow, TradeRow
 from ies.usecases.p2p.timeseries import build_series, iso, read_series
@@ -174,7 +176,7 @@ class LedgerState:
                 done = row is not None and all(getattr(row, f"{s}_recorded") for s in sides)
             if done:
                 return  # idempotent: the platform repeated a confirmation we already hold
-            self._check_rules(trade)
+            network_ref = self._check_rules(trade)
             await self.check_feasible(trade)
             with self.node.transaction() as session:
                 row = save_trade(
@@ -187,6 +189,7 @@ class LedgerState:
                 for side in sides:
                     setattr(row, f"{side}_recorded", True)
                 self.node.keep_message(session, trade.contract_id, msg)
+                self.node.decided(session, trade.contract_id, {"network": network_ref})
                 self.node.audit(
                     session,
                     "p2p.trade.recorded",
@@ -198,7 +201,7 @@ class LedgerState:
                     },
                 )
 
-    def _check_rules(self, trade: Trade) -> None:
+    def _check_rules(self, trade: Trade) -> dict[str, str]:
         assert self.node.rules is not None and trade.buyer is not None
         requested = trade.column("REQUESTED_QTY")
         available = trade.column("AVAILABLE_QTY") or requested  # the seller TP checked it against its offer
@@ -213,7 +216,7 @@ class LedgerState:
                 ContractInterval(i, available.get(b), requested[b]) for i, b in enumerate(sorted(requested))
             ),
         )
-        self.node.rules.check_network(facts, self.node.settings.tariffs.keys())
+        return self.node.rules.check_network(facts, self.node.settings.tariffs.keys())
 
     async def cancel(self, msg: InboundMessage) -> None:
         trade = parse_contract(msg.message.get("contract"))
@@ -372,9 +375,36 @@ class LedgerState:
         return {**summary, "settled": len(settled)}
 
     # -- settlement ----------------------------------------------------------------------------------
+    def settlement_of(self, row: TradeRow, blocks: list[dict[str, Any]]) -> TradeSettlement:
+        """Settle a trade under the contract policy it was made under (fail closed on any doubt).
+
+        The charges come from the pinned contract bundle (a tariff change is a new bundle version, and
+        a contract keeps its version); the market engine computes the per-block flows, and the Rego
+        contract policy's own net per role must agree with them to the paisa.
+        """
+        assert self.node.rules is not None
+        record = record_from_blocks(row.contract_id, buyer_id=row.buyer_id, seller_id=row.seller_id,
+                                    buyer_utility=row.buyer_utility, seller_utility=row.seller_utility,
+                                    blocks=blocks)  # fmt: skip
+        pinned = self.node.rules.pinned("contract", row.policy_name, row.policy_version, row.policy_hash)
+        tariffs = {u: c.for_discom(u) for u, c in self.node.settings.tariffs.items()}
+        for utility, rates in self.node.rules.contract_charges(pinned).items():
+            base = self.node.settings.tariffs.get(utility) or Charges.model_validate({})
+            tariffs[utility] = base.model_copy(update=rates).for_discom(utility)
+        settlement = settle(record, tariffs)
+        if pinned is not None:
+            rego = self.node.rules.contract_net_by_role(pinned, record)
+            mine = {k: v for k, v in settlement.net_by_role.items() if v or k in rego}
+            if {k: v for k, v in rego.items() if v or k in mine} != mine:
+                raise PolicyError(
+                    f"contract policy {pinned.ref.name} {pinned.ref.version} and the settlement engine disagree "
+                    f"on {row.contract_id}: {rego} vs {settlement.net_by_role}",
+                    code="POL_P2P_SETTLEMENT_MISMATCH",
+                )
+        return settlement
+
     async def settle_ready(self, contract_ids: list[str]) -> list[str]:
         """Settle every listed trade we are the seller side of whose blocks are all FINAL on both sides."""
-        tariffs = {u: c.for_discom(u) for u, c in self.node.settings.tariffs.items()}
         done = []
         async with self.lock:
             with self.node.transaction() as session:
@@ -387,15 +417,13 @@ class LedgerState:
                     ):
                         continue
                     summary = trade_summary(session, row)
-                    record = record_from_blocks(
-                        contract_id,
-                        buyer_id=row.buyer_id,
-                        seller_id=row.seller_id,
-                        buyer_utility=row.buyer_utility,
-                        seller_utility=row.seller_utility,
-                        blocks=summary["blocks"],
-                    )
-                    flows = revenue_flows(settle(record, tariffs))
+                    try:
+                        flows = revenue_flows(self.settlement_of(row, summary["blocks"]))
+                    except IESError as err:
+                        self.node.refuse(
+                            session, str(err.details.get("rule") or err.code), contract_id, err.message
+                        )
+                        continue
                     if flows == summary["revenue_flows"]:
                         continue
                     _, trade = current_trade(session, contract_id)
@@ -403,7 +431,10 @@ class LedgerState:
                     trade.status = "COMPLETE"
                     row.body = contract_body(trade)
                     row.status = "COMPLETE"
-                    self.node.audit(session, "p2p.settlement", contract_id, {"flows": flows})
+                    self.node.audit(session, "p2p.settlement", contract_id,
+                                    {"flows": flows, "policy": {"name": row.policy_name,
+                                                                "version": row.policy_version,
+                                                                "hash": row.policy_hash}})  # fmt: skip
                     done.append(contract_id)
         return done
 
@@ -531,20 +562,10 @@ def install_ledger(node: P2PNode) -> None:
     async def statements(request: Request, participant: str, format: str = "json") -> Any:
         try:
             require_operator(node, request)
-            tariffs = {u: c.for_discom(u) for u, c in node.settings.tariffs.items()}
             settlements = []
             with node.sessions() as session:
                 for row in session.scalars(select(TradeRow).where(TradeRow.status == "COMPLETE")):
-                    summary = trade_summary(session, row)
-                    record = record_from_blocks(
-                        row.contract_id,
-                        buyer_id=row.buyer_id,
-                        seller_id=row.seller_id,
-                        buyer_utility=row.buyer_utility,
-                        seller_utility=row.seller_utility,
-                        blocks=summary["blocks"],
-                    )
-                    settlements.append(settle(record, tariffs))
+                    settlements.append(state.settlement_of(row, trade_summary(session, row)["blocks"]))
             rows = settlement_statement(participant, settlements)
             if format == "csv":
                 return PlainTextResponse(statement_csv(rows), media_type="text/csv")

@@ -301,17 +301,20 @@ class SellerDesk:
             requested = trade.column("REQUESTED_QTY")
             async with self.offer_lock:
                 offer = self._offer_blocks(trade.offer_id)
-                self._network_check(
+                network_ref = self._network_check(
                     trade, {b: offer[b].available_wh - offer[b].sold_wh for b in requested}, row.contract_id
                 )
                 with self.node.transaction() as session:
-                    regulator_check(
+                    regulator_ref = regulator_check(
                         self.node,
                         session,
                         prosumer(session, row.seller_id),
                         requested,
                         datetime.now(UTC),
                         subject=row.contract_id,
+                    )
+                    self.node.decided(
+                        session, row.contract_id, {"network": network_ref, "regulator": regulator_ref}
                     )
                     for block, wh in requested.items():
                         session.get(OfferBlockRow, (trade.offer_id, block)).sold_wh += wh  # type: ignore[union-attr]
