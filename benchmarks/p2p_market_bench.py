@@ -9,6 +9,9 @@ norm), then timed:
 - `clear_arrays`  uniform-price call auction (sort + cumsum + searchsorted, pro-rata marginal tier);
 - `match_arrays`  price-time matching of the same book (fills priced at the offer);
 - `sort floor`    the two stable argsorts alone: the n log n floor any price-priority engine pays;
+- `call_auction (objects)`, `match_orders (objects)`  the same book as `Bid`/`Offer` dataclasses, as the
+                  network layer calls it (book checks, arrival sort, conversion, result dicts and fills);
+                  only up to `--objects-max` orders a side;
 - `HiGHS LP`      the same clearing as a linear programme (`clear_lp`: scipy.optimize.linprog, method
                   "highs"), the baseline, asserted to give the identical cleared volume, price and
                   equilibrium price range.
@@ -28,7 +31,17 @@ from typing import Any
 
 import numpy as np
 
-from ies.usecases.p2p.market import clear_arrays, clear_lp, match_arrays
+from ies.usecases.p2p.market import (
+    Bid,
+    Offer,
+    SourceType,
+    block_start,
+    call_auction,
+    clear_arrays,
+    clear_lp,
+    match_arrays,
+    match_orders,
+)
 
 TARGET_S = {100_000: 0.1, 1_000_000: 1.0}
 
@@ -40,6 +53,19 @@ def book(n: int, seed: int) -> tuple[np.ndarray, ...]:
     bid_qty = rng.integers(100, 5000, n, dtype=np.int64)
     offer_qty = rng.integers(100, 5000, n, dtype=np.int64)
     return bid_limit, bid_qty, offer_price, offer_qty
+
+
+def objects(arrays: tuple[np.ndarray, ...]) -> tuple[list[Bid], list[Offer]]:
+    bl, bq, op, oq = (a.tolist() for a in arrays)
+    at = block_start(0)
+    bids = [
+        Bid(f"b{i}", f"buyer{i}", "tp-b", 0, q, p, at) for i, (p, q) in enumerate(zip(bl, bq, strict=True))
+    ]
+    offers = [
+        Offer(f"o{i}", f"seller{i}", "tp-s", 0, q, p, SourceType.SOLAR, at)
+        for i, (p, q) in enumerate(zip(op, oq, strict=True))
+    ]
+    return bids, offers
 
 
 def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
@@ -59,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-lp", action="store_true", help="skip the HiGHS baseline")
+    parser.add_argument("--objects-max", type=int, default=100_000, help="largest book timed as objects")
     args = parser.parse_args(argv)
 
     rows = []
@@ -75,6 +102,14 @@ def main(argv: list[str] | None = None) -> int:
             args.repeat,
         )
         contenders["sort floor (int64)"] = (cpu, wall)
+        if n <= args.objects_max:
+            book_bids, book_offers = objects((bl, bq, op, oq))
+            cpu, wall, by_block = timed(lambda: call_auction(book_bids, book_offers), 1)  # noqa: B023
+            assert by_block[0].volume_wh == auction.volume_wh
+            contenders["call_auction (objects)"] = (cpu, wall)
+            cpu, wall, matched = timed(lambda: match_orders(book_bids, book_offers), 1)  # noqa: B023
+            assert sum(f.energy_wh for f in matched.fills) == auction.volume_wh
+            contenders["match_orders (objects)"] = (cpu, wall)
         assert int(fills[2].sum()) == auction.volume_wh, "matching and auction cross at different volumes"
         if not args.no_lp:
             cpu, wall, lp = timed(lambda: clear_lp(bl, bq, op, oq), 1)  # noqa: B023
