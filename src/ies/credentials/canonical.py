@@ -142,10 +142,14 @@ def rdfc(
     except (TypeError, ValueError, AttributeError, KeyError) as exc:
         raise CredentialMalformed(f"{what} is not well-formed JSON-LD ({type(exc).__name__})") from exc
     if dropped:
-        names = ", ".join(sorted(set(dropped))[:5])
+        # pyld reports the expanded name: a relative IRI, or None for a term a context maps to null
+        terms = sorted({term for term in dropped if term != "None"})
+        if len(terms) < len(set(dropped)):
+            terms.append("a term mapped to null")
         raise CredentialMalformed(
-            f"{what}: the @context does not define {names}; such members would not be signed (safe mode)",
-            details={"undefined_terms": sorted(set(dropped))},
+            f"{what}: the @context does not define {', '.join(terms[:5])}; such members would not be "
+            "signed (safe mode)",
+            details={"undefined_terms": terms},
         )
     relative: list[str] = []
     _relative_iris(expanded, relative)

@@ -1,24 +1,28 @@
-"""Issuing an IES credential: complete the envelope, check the schema, stamp its status, sign, remember.
+"""Issuing a credential: complete the envelope, check the schema, stamp its status, sign, remember.
 
 The pipeline, in order (nothing is stored unless every step passes; the holder's proof is checked, and its
 nonce or OTP spent, only once the credential itself is known to be valid):
-  (1) the credential names exactly one IES type (ElectricityCredential, MeterDataCredential,
-      MeterDataRequestCredential) — this issuer signs nothing else;
-  (2) complete the VC 2.0 envelope: `@context` (VC v2 first, then the family context), a lower-case
-      `urn:uuid:` id, `issuer` = `{id: our DID, name}` (a different issuer is refused, never overwritten),
-      `validFrom` (now) and `validUntil` (now + the default validity) unless given;
+  (1) the family: the one IES type the credential names (ElectricityCredential, MeterDataCredential,
+      MeterDataRequestCredential), or — naming none — a generic W3C VC 2.0 credential (what the W3C
+      VC-API interoperability suites send); two IES types at once are refused;
+  (2) complete the VC 2.0 envelope: for IES types `@context` (VC v2 first, then the family context) and
+      the `VerifiableCredential` type are added when missing (a generic credential must bring its own);
+      a lower-case `urn:uuid:` id, `issuer` = `{id: our DID, name}` (a different issuer is refused,
+      never overwritten), `validFrom` (now) and `validUntil` (now + the default validity) unless given;
   (3) the status the family allows (`status_plan`): Bitstring Status List entries for revocation and
-      suspension where the schema allows them, the single `dediregistry` entry the ElectricityCredential
-      v1.2 schema requires for the passport;
-  (4) validate the whole credential against its IES schema (`ies.schemas.require_valid`) with a
-      placeholder status — before any status index is spent — then bind the holder (`binding`, a
-      callable so the caller's check runs here);
+      suspension where the schema allows them (and for generic credentials), the single `dediregistry`
+      entry the ElectricityCredential v1.2 schema requires for the passport;
+  (4) validate the whole credential, with a placeholder status — before any status index is spent —
+      against its IES schema (`ies.schemas.require_valid`), or, for a generic credential, against the
+      VC 2.0 envelope rules with bundled contexts only (`ies.credentials.envelope`); then bind the holder
+      (`binding`, a callable so the caller's check runs here);
   (5) in one transaction: allocate random status indexes, sign with `ies.credentials.issue`, record the
       credential (`vc_issued_credentials`) and append a `credential.issue` audit line (no claims in it).
 
 Without a requested format the credential gets `ies.credentials.issue.default_format`: eddsa-rdfc-2022 when
-it canonicalises offline, else eddsa-jcs-2022 — the published IES contexts import contexts that cannot be
-bundled, so IES credentials are signed with eddsa-jcs-2022 and RDFC is used for the status lists.
+it canonicalises offline — every generic credential, since step (4) demands it — else eddsa-jcs-2022: the
+published IES contexts import contexts that cannot be bundled, so IES credentials are signed with
+eddsa-jcs-2022 (docs/decisions/0003-credential-default-proof.md).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from ies.credentials.envelope import GENERIC_FAMILY, VC_V2, require_vc2_envelope
 from ies.credentials.issue import default_format, issue
 from ies.credentials.model import ProofFormat
 from ies.credentials.service.holder import HolderBinding
@@ -49,17 +54,19 @@ from ies.schemas import require_valid
 from ies.store import session_factory, utcnow
 
 __all__ = [
+    "GENERIC_FAMILY",
     "IES_CREDENTIAL_TYPES",
     "STATUS_METHODS",
+    "VC_V2",
     "check_credential",
     "credential_type",
     "default_disclosable",
     "issue_credential",
     "parse_format",
+    "recorded_type",
     "status_plan",
 ]
 
-VC_V2 = "https://www.w3.org/ns/credentials/v2"
 STATUS_METHODS = ("bitstring", "dedi", "none")
 _UUID_URN = re.compile(r"^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -69,6 +76,7 @@ _DEFAULT_STATUS = {
     "ElectricityCredential": "dedi",
     "MeterDataCredential": "bitstring",
     "MeterDataRequestCredential": "bitstring",
+    GENERIC_FAMILY: "bitstring",
 }
 
 
@@ -84,17 +92,26 @@ def parse_format(value: Any, default: ProofFormat | None) -> ProofFormat | None:
 
 
 def credential_type(credential: Any) -> str:
-    """The one IES type a credential declares; UsageError otherwise."""
+    """The family: the one IES type a credential declares, or GENERIC_FAMILY when it names none."""
     if not isinstance(credential, dict):
         raise UsageError("`credential` must be a JSON object")
     types = credential.get("type")
     types = [types] if isinstance(types, str) else types
     if not isinstance(types, list):
-        raise UsageError("`credential.type` must list VerifiableCredential and an IES credential type")
+        raise UsageError("`credential.type` must list VerifiableCredential (and at most one IES type)")
     found = [t for t in types if t in IES_CREDENTIAL_TYPES]
-    if len(found) != 1:
-        raise UsageError(f"a credential must declare exactly one of {', '.join(IES_CREDENTIAL_TYPES)}")
-    return found[0]
+    if len(found) > 1:
+        raise UsageError(f"a credential may declare only one of {', '.join(IES_CREDENTIAL_TYPES)}")
+    return found[0] if found else GENERIC_FAMILY
+
+
+def recorded_type(credential: dict[str, Any], family: str) -> str:
+    """What `vc_issued_credentials.credential_type` holds: the IES family, or a generic credential's most
+    specific type (its last one other than VerifiableCredential, when it fits the 64-character column)."""
+    if family != GENERIC_FAMILY:
+        return family
+    specific = [t for t in credential["type"] if t != GENERIC_FAMILY and isinstance(t, str) and len(t) <= 64]
+    return specific[-1] if specific else GENERIC_FAMILY
 
 
 def status_plan(family: str, requested: Any) -> str:
@@ -119,17 +136,18 @@ def _instant(value: Any, name: str) -> datetime:
 
 def _envelope(state: IssuerState, credential: dict[str, Any], family: str, now: datetime) -> dict[str, Any]:
     out = dict(credential)
-    out.pop("proof", None)
-    contexts = out.get("@context")
-    if contexts is None:
-        contexts = [VC_V2, schema_entry(family).context_url]
-    elif isinstance(contexts, str):
-        contexts = [contexts]
-    out["@context"] = contexts
-    types = out["type"] if isinstance(out["type"], list) else [out["type"]]
-    if "VerifiableCredential" not in types:
-        types = ["VerifiableCredential", *types]
-    out["type"] = types
+    if family != GENERIC_FAMILY:  # a generic credential must bring a proper envelope (checked in step 4)
+        out.pop("proof", None)
+        contexts = out.get("@context")
+        if contexts is None:
+            contexts = [VC_V2, schema_entry(family).context_url]
+        elif isinstance(contexts, str):
+            contexts = [contexts]
+        out["@context"] = contexts
+        types = out["type"] if isinstance(out["type"], list) else [out["type"]]
+        if "VerifiableCredential" not in types:
+            types = ["VerifiableCredential", *types]
+        out["type"] = types
     cid = out.get("id")
     if cid is None:
         cid = f"urn:uuid:{uuid.uuid4()}"
@@ -172,14 +190,23 @@ def _with_status(credential: dict[str, Any], status: Any) -> dict[str, Any]:
     return out
 
 
+def _validate(state: IssuerState, draft: dict[str, Any], family: str, plan: str, now: datetime) -> None:
+    """Step (4): the IES schema, or the VC 2.0 envelope rules, over the draft with a placeholder status."""
+    placeholder = [StatusAllocation("placeholder", 0, p) for p in ("revocation", "suspension")]
+    with_status = _with_status(draft, _status(state, draft["id"], plan, placeholder))
+    if family == GENERIC_FAMILY:
+        require_vc2_envelope(with_status)
+    else:
+        require_valid(with_status, family, at=now)
+
+
 def check_credential(state: IssuerState, credential: Any, *, status: Any = None) -> dict[str, Any]:
     """Steps (1)-(4) without issuing: the completed draft, or the error issuing would raise."""
     family = credential_type(credential)
     plan = status_plan(family, status)
     now = utcnow().replace(microsecond=0)
     draft = _envelope(state, credential, family, now)
-    placeholder = [StatusAllocation("placeholder", 0, p) for p in ("revocation", "suspension")]
-    require_valid(_with_status(draft, _status(state, draft["id"], plan, placeholder)), family, at=now)
+    _validate(state, draft, family, plan, now)
     return draft
 
 
@@ -221,8 +248,7 @@ def issue_credential(
     now = utcnow().replace(microsecond=0)
     draft = _envelope(state, credential, family, now)
     cid = draft["id"]
-    placeholder = [StatusAllocation("placeholder", 0, p) for p in ("revocation", "suspension")]
-    require_valid(_with_status(draft, _status(state, cid, plan, placeholder)), family, at=now)
+    _validate(state, draft, family, plan, now)
     if callable(binding):  # only now: a valid credential spends the holder's nonce or OTP
         binding = binding()
     sessions = session_factory(state.engine)
@@ -251,7 +277,7 @@ def issue_credential(
         session.add(
             IssuedCredentialRow(
                 credential_id=cid,
-                credential_type=family,
+                credential_type=recorded_type(final, family),
                 proof_format=fmt.value,
                 holder_binding=binding.method,
                 issued_at=now,
@@ -267,7 +293,7 @@ def issue_credential(
             audit_actor or state.did,
             cid,
             {
-                "type": family,
+                "type": recorded_type(final, family),
                 "format": fmt.value,
                 "holderBinding": binding.method,
                 "status": plan,

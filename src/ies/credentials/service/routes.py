@@ -39,7 +39,7 @@ from ies.credentials.service.holder import (
     create_otp,
     new_nonce,
 )
-from ies.credentials.service.issuance import issue_credential, parse_format
+from ies.credentials.service.issuance import GENERIC_FAMILY, credential_type, issue_credential, parse_format
 from ies.credentials.service.pull import digilocker_pull, put_subject
 from ies.credentials.service.revocation import revoke, set_suspended, status_of
 from ies.credentials.service.state import IssuerState, VerifierState, require_operator
@@ -108,12 +108,19 @@ def verifier_router(state: VerifierState) -> APIRouter:
     return router
 
 
-def _binding(state: IssuerState, credential: Any, options: dict[str, Any]) -> HolderBinding:
+def _binding(
+    state: IssuerState, credential: Any, options: dict[str, Any], *, required: bool
+) -> HolderBinding:
+    """The holder binding `options.holderBinding` asks for; `required` (IES types) refuses none at all.
+
+    A generic VC 2.0 credential may come without one — the VC-API issue request has no holder-binding
+    member and the W3C suites send none — and is then recorded as vouched for by the operator (`none`).
+    """
     spec = options.get("holderBinding")
     subject = credential.get("credentialSubject") if isinstance(credential, dict) else None
     subject_id = subject.get("id") if isinstance(subject, dict) else None
     if spec is None:
-        if state.settings.require_holder_binding:
+        if required and state.settings.require_holder_binding:
             raise HolderBindingFailed(
                 "holder binding is required: options.holderBinding {method: did, proof} or {method: otp, …}"
             )
@@ -141,7 +148,9 @@ def issuer_router(state: IssuerState) -> APIRouter:
     def operator(request: Request) -> None:
         require_operator(state.admin_token, request)
 
-    @router.post("/credentials/issue", summary="Issue an IES credential (VC-API)", status_code=201)
+    @router.post(
+        "/credentials/issue", summary="Issue an IES or a W3C VC 2.0 credential (VC-API)", status_code=201
+    )
     async def issue_route(request: Request) -> Response:
         raw = await request.body()
 
@@ -154,6 +163,7 @@ def issuer_router(state: IssuerState) -> APIRouter:
             if not isinstance(options, dict):
                 raise UsageError("options must be an object")
             credential = body["credential"]
+            ies_type = credential_type(credential) != GENERIC_FAMILY
             disclosable = options.get("disclosable") or []
             if not isinstance(disclosable, list) or not all(isinstance(p, str) for p in disclosable):
                 raise UsageError("options.disclosable must be a list of dotted paths")
@@ -162,7 +172,7 @@ def issuer_router(state: IssuerState) -> APIRouter:
                 state,
                 credential,
                 proof_format=proof_format,
-                binding=lambda: _binding(state, credential, options),
+                binding=lambda: _binding(state, credential, options, required=ies_type),
                 status=options.get("credentialStatus"),
                 disclosable=disclosable,
             )
