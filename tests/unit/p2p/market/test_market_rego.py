@@ -234,3 +234,11 @@ def test_deg_example_revenue_flows() -> None:
     flows = rego.evaluate("deg/contracts/p2p_trading/revenue_flows", contract_policy_input(trade))
     assert {f["role"]: f["value_paise"] for f in flows}["seller"] == 43_715  # ₹437.15
     assert sum(f["value_paise"] for f in flows) == 0
+
+
+def test_a_fraction_of_a_second_past_the_gate_is_late() -> None:
+    gate = block_start(BLOCK) - timedelta(hours=2)
+    on_time = TradeRequestFacts("p", 5000, BLOCK, 100, 0, gate)
+    late = TradeRequestFacts("p", 5000, BLOCK, 100, 0, gate + timedelta(microseconds=1))
+    assert regulator_violations(on_time, RegulatorSettings()) == []
+    assert [v.rule for v in regulator_violations(late, RegulatorSettings())] == ["GATE_CLOSED"]

@@ -11,6 +11,7 @@ Each rule has a stable id (`Violation.rule`), the same in Python and Rego.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -179,8 +180,11 @@ def regulator_policy_data(settings: RegulatorSettings) -> dict[str, Any]:
 def regulator_input(facts: TradeRequestFacts) -> dict[str, Any]:
     """The input document of `data.ies.p2p.regulator` (see rego/regulator/regulator.rego).
 
-    Instants are whole seconds since the epoch: the rule compares integers, never parses dates.
+    Instants are whole seconds since the epoch: the rule compares integers, never parses dates. The
+    request time is rounded up, so a request any fraction of a second past the gate is late.
     """
+    if facts.requested_at.tzinfo is None or facts.requested_at.utcoffset() is None:
+        raise UsageError("requested_at must be timezone-aware")
     return {
         "participant_id": facts.participant_id,
         "sanctioned_load_w": facts.sanctioned_load_w,
@@ -188,7 +192,7 @@ def regulator_input(facts: TradeRequestFacts) -> dict[str, Any]:
         "block_seconds": BLOCK_SECONDS,
         "requested_wh": facts.requested_wh,
         "already_traded_wh": facts.already_traded_wh,
-        "requested_at_s": int(facts.requested_at.timestamp() // 1),
+        "requested_at_s": math.ceil(facts.requested_at.timestamp()),
     }
 
 
