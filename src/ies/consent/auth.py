@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import hmac
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from ies.errors import SignatureInvalid, UnauthorizedAction
 from ies.exchange.signing import build_authorization, parse_authorization, verify_parsed
@@ -25,7 +25,7 @@ from ies.identity.did_key import parse_did_key
 from ies.identity.keys import SigningKeyPair
 from ies.registry.records import KeyRecord
 
-__all__ = ["Caller", "get_signing_bytes", "identify_caller", "principal_authorization"]
+__all__ = ["Caller", "get_signing_bytes", "identify_caller", "principal_authorization", "request_target"]
 
 CallerKind = Literal["operator", "participant", "principal", "anonymous"]
 
@@ -48,8 +48,16 @@ class Caller:
 
 
 def get_signing_bytes(path_with_query: str) -> bytes:
-    """What a GET's Signature header covers."""
+    """What a GET's Signature header covers: the path and query exactly as sent (percent-encoded)."""
     return f"GET {path_with_query}".encode()
+
+
+def request_target(scope: Mapping[str, Any]) -> str:
+    """The path and query of an ASGI request as the client sent them (undecoded), for `get_signing_bytes`."""
+    raw = scope.get("raw_path") or str(scope.get("path", "")).encode()
+    query = scope.get("query_string") or b""
+    target = raw.decode("latin-1")
+    return target + ("?" + query.decode("latin-1") if query else "")
 
 
 def principal_authorization(key: SigningKeyPair, body: bytes, *, ttl_s: int = 60) -> str:

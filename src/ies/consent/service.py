@@ -36,7 +36,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from ies.consent.artefact import artefact_schema
-from ies.consent.auth import Caller, get_signing_bytes, identify_caller
+from ies.consent.auth import Caller, get_signing_bytes, identify_caller, request_target
 from ies.consent.errors import ArtefactInvalid, UnknownConsent
 from ies.consent.lifecycle import Action, ActorKind
 from ies.consent.notify import notify_parties
@@ -241,7 +241,7 @@ class ConsentService:
             provider: str | None = None,
         ) -> Response:
             async def work() -> Response:
-                caller = await self.caller(request, get_signing_bytes(_path(request)))
+                caller = await self.caller(request, get_signing_bytes(request_target(request.scope)))
                 filters: dict[str, Any] = {
                     "state": state.upper() if state else None,
                     "principal_number": principal,
@@ -262,7 +262,7 @@ class ConsentService:
         @r.get("/consents/{consent_id}")
         async def show(consent_id: str, request: Request) -> Response:
             async def work() -> Response:
-                caller = await self.caller(request, get_signing_bytes(_path(request)))
+                caller = await self.caller(request, get_signing_bytes(request_target(request.scope)))
                 if caller.kind == "anonymous":
                     raise UnauthorizedAction(
                         "sign the request (participant or principal) or use the operator token"
@@ -294,11 +294,6 @@ class ConsentService:
             return await guarded(work)
 
         return r
-
-
-def _path(request: Request) -> str:
-    query = request.url.query
-    return request.url.path + (f"?{query}" if query else "")
 
 
 def install(runtime: NodeRuntime) -> ConsentService:

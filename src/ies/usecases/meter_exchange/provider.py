@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from ies.consent.auth import get_signing_bytes, identify_caller
+from ies.consent.auth import get_signing_bytes, identify_caller, request_target
 from ies.consent.enforcement import AccessRequest, check_access
 from ies.consent.errors import ConsentMissing, ConsentRefused, ConsentWrongParty
 from ies.consent.gate import ConsentGate
@@ -245,10 +245,9 @@ class MeterDataProvider:
         @r.get("/accesses")
         async def accesses(request: Request, principal: str | None = None) -> Response:
             try:
-                query = request.url.query
                 caller = await identify_caller(
                     request.headers.get("authorization"),
-                    get_signing_bytes(request.url.path + (f"?{query}" if query else "")),
+                    get_signing_bytes(request_target(request.scope)),
                     admin_token=self.runtime.admin_token,
                     authenticate=self.runtime.router.verifier.authenticate,
                 )
