@@ -18,6 +18,7 @@ import rego.v1
 
 policy := data.ies.policy
 
+# Ranks stay single digits: rego-cpp 1.5 orders numbers in min/max as text (max([2, 10]) is 2).
 rank := {"deny": 0, "allow_aggregated": 1, "allow": 2}
 
 effect_of_rank := ["deny", "allow_aggregated", "allow"]
