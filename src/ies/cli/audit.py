@@ -92,11 +92,17 @@ def verify(
     db: str = typer.Option(None, "--db", help="Database URL (default: $IES_DATABASE_URL or ./.ies/node.db)."),
     sth: list[Path] = typer.Option([], "--sth", help="A peer's saved signed tree head(s), JSON (repeat)."),
     bundle: Path = typer.Option(None, "--bundle", help="Verify an exported bundle offline instead of a DB."),
+    peer: str = typer.Option(
+        None, "--peer", help="Check the --sth heads kept from a peer against its log at this base URL."
+    ),
     key: str = typer.Option(None, "--key", help="Trusted Ed25519 public key of the log (base64)."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Check every entry, the hash chain, the Merkle tree and the signed tree heads; report any tampering."""
     trusted = _trusted_key(key)
+    if peer is not None:
+        _verify_peer(peer, sth, trusted, as_json)
+        return
     if bundle is not None:
         from ies.audit._bundle import verify_bundle
 
@@ -116,6 +122,25 @@ def verify(
         f"{report.tree_heads_checked} signed tree head(s) checked"
     )
     _report(report.findings.to_list(), summary, as_json, report.to_dict())
+
+
+def _verify_peer(url: str, sth: list[Path], trusted: bytes | None, as_json: bool) -> None:
+    import httpx
+
+    from ies.audit._peer import check_peer
+
+    if not url.startswith(("http://", "https://")):
+        raise UsageError(f"--peer must be an http(s) base URL, got {url!r}")
+    kept = _read_heads(sth)
+    with httpx.Client(base_url=url, timeout=30) as client:
+        head, found = check_peer(client, kept, trusted)
+    findings = found.to_list()
+    summary = (
+        f"{len(kept)} kept head(s) are prefixes of the peer's log of {head.tree_size} entries "
+        f"(log {head.log_id[:16]}…)"
+    )
+    data = {"ok": not findings, "tree_head": head.to_dict(), "kept": len(kept), "findings": findings}
+    _report(findings, summary, as_json, data)
 
 
 @audit_app.command("export")
