@@ -242,3 +242,10 @@ def test_a_fraction_of_a_second_past_the_gate_is_late() -> None:
     late = TradeRequestFacts("p", 5000, BLOCK, 100, 0, gate + timedelta(microseconds=1))
     assert regulator_violations(on_time, RegulatorSettings()) == []
     assert [v.rule for v in regulator_violations(late, RegulatorSettings())] == ["GATE_CLOSED"]
+
+
+def test_unknown_bundle_kind_is_refused() -> None:
+    from ies.errors import UsageError
+
+    with pytest.raises(UsageError, match="no P2P policy bundle 'tariffs'"):
+        policy_source("tariffs")
