@@ -29,15 +29,15 @@ audit log and in a terminal. `details["rule"]` names the check that refused (as 
     └── TransitionNotAllowed                 CON_TRANSITION_NOT_ALLOWED    409
     NotFoundError (ies.errors)
     └── UnknownConsent                       CON_NOT_FOUND                 404
-    UsageError (ies.errors)
-    └── ArtefactInvalid                      CON_ARTEFACT_INVALID          400, exit 2
+    SchemaError (ies.errors)
+    └── ArtefactInvalid                      CON_ARTEFACT_INVALID          400, exit 1
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ies.errors import ConflictError, NotFoundError, PolicyError, UsageError
+from ies.errors import ConflictError, NotFoundError, PolicyError, SchemaError
 
 __all__ = [
     "ArtefactInvalid",
@@ -174,11 +174,10 @@ class UnknownConsent(NotFoundError):
     code = "CON_NOT_FOUND"
 
 
-class ArtefactInvalid(UsageError):
+class ArtefactInvalid(SchemaError):
     """A consent artefact (or a request for one) that breaks the schema or the purpose catalogue."""
 
     code = "CON_ARTEFACT_INVALID"
-    http_status = 400
 
 
 _BY_STATE: dict[str, type[ConsentRefused]] = {
