@@ -32,7 +32,14 @@ from ies.usecases.p2p.catalog import OFFER_FILTER, CatalogOffer, market_offers, 
 from ies.usecases.p2p.contract import Trade, contract_body, parse_contract
 from ies.usecases.p2p.ledger_book import save_trade
 from ies.usecases.p2p.market import Bid, Block, SourceType, block_at, match_orders
-from ies.usecases.p2p.platform import customer_of, ledger_party, prosumer, regulator_check, traded_wh
+from ies.usecases.p2p.platform import (
+    customer_of,
+    known_prosumer,
+    ledger_party,
+    prosumer,
+    regulator_check,
+    traded_wh,
+)
 from ies.usecases.p2p.tables import BidRow
 
 __all__ = ["BuyerDesk", "install_buyer"]
@@ -74,7 +81,7 @@ class BuyerDesk:
             raise UsageError("a bid needs blocks with a positive quantity and a non-negative limit price")
         now = utcnow()
         with self.node.sessions() as session:
-            row = prosumer(session, participant)
+            row = known_prosumer(self.node, session, participant)
             already = traded_wh(session, participant, list(blocks))
             for bid in session.scalars(
                 select(BidRow).where(BidRow.participant_id == participant, BidRow.block.in_(list(blocks)))

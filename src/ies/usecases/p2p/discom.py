@@ -29,7 +29,7 @@ from ies.registry.assets.structure import EntityClass, spec_of
 from ies.store import utcnow
 from ies.usecases.p2p.base import P2PNode, error_response, json_body, require_operator
 from ies.usecases.p2p.contract import CONTEXTS
-from ies.usecases.p2p.market import Block, block_at, block_start
+from ies.usecases.p2p.market import Block, block_at, block_start, blocks_of_day
 from ies.usecases.p2p.metering import simulate_day
 from ies.usecases.p2p.onboarding import ConnectionFacts, sign_record
 from ies.usecases.p2p.tables import ConnectionRow, ReadingRow
@@ -346,6 +346,26 @@ def install_discom(node: P2PNode) -> None:
                     "give day (YYYY-MM-DD), and optionally late_meters and late_from_index"
                 ) from None
             return JSONResponse(generate_readings(node, day, late, late_from))
+        except IESError as err:
+            return error_response(err)
+
+    @router.get("/readings")
+    async def read(request: Request, day: str) -> JSONResponse:
+        """Every meter's readings of an IST day, released or not (the operator's own view)."""
+        try:
+            require_operator(node, request)
+            try:
+                blocks = blocks_of_day(date.fromisoformat(day))
+            except ValueError:
+                raise UsageError("day must be YYYY-MM-DD") from None
+            out: dict[str, dict[int, list[int | bool]]] = {}
+            with node.sessions() as session:
+                query = select(ReadingRow).where(
+                    ReadingRow.block >= blocks.start, ReadingRow.block < blocks.stop
+                )
+                for r in session.scalars(query):
+                    out.setdefault(r.meter_id, {})[r.block] = [r.import_wh, r.export_wh, r.released]
+            return JSONResponse({"day": day, "meters": out})
         except IESError as err:
             return error_response(err)
 

@@ -86,6 +86,13 @@ class Driver:
         body = {"day": day, "late_meters": list(late_meters), "late_from_index": late_from_index}
         return self.call(discom, "POST", "/p2p/discom/readings", body)
 
+    def meter_readings(self, discom: str, day: str) -> dict[str, dict[str, list[Any]]]:
+        return dict(self.call(discom, "GET", "/p2p/discom/readings", day=day)["meters"])
+
+    def correct(self, discom: str, meter_id: str, block: int, import_wh: int, export_wh: int) -> Any:
+        body = {"meter_id": meter_id, "block": block, "import_wh": import_wh, "export_wh": export_wh}
+        return self.call(discom, "POST", "/p2p/discom/readings/correct", body)
+
     def release(self, discom: str) -> Any:
         return self.call(discom, "POST", "/p2p/discom/readings/release", {})
 

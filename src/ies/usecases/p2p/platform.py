@@ -28,7 +28,16 @@ from ies.usecases.p2p.onboarding import IneligibleProsumer, verify_record
 from ies.usecases.p2p.rules import RuleViolation
 from ies.usecases.p2p.tables import ProsumerRow, TradeBlockRow, TradeRow
 
-__all__ = ["customer_of", "enrol", "ledger_party", "regulator_check", "relay_status", "traded_wh"]
+__all__ = [
+    "customer_of",
+    "enrol",
+    "known_prosumer",
+    "ledger_party",
+    "prosumer",
+    "regulator_check",
+    "relay_status",
+    "traded_wh",
+]
 
 
 async def enrol(node: P2PNode, participant_id: str, record: Any) -> dict[str, Any]:
@@ -71,6 +80,16 @@ async def enrol(node: P2PNode, participant_id: str, record: Any) -> dict[str, An
                 session, "p2p.enrol", participant_id, {"meter": facts.meter_id, "utility": facts.utility_id}
             )
     return {"participant_id": participant_id, "meter_id": facts.meter_id, "utility_id": facts.utility_id}
+
+
+def known_prosumer(node: P2PNode, session: Session, participant_id: str) -> ProsumerRow:
+    """`prosumer`, recording the refusal when the participant is not onboarded here."""
+    try:
+        return prosumer(session, participant_id)
+    except IneligibleProsumer as err:
+        with node.transaction() as own:
+            node.refuse(own, "UNKNOWN_PROSUMER", participant_id or "-", err.message)
+        raise
 
 
 def prosumer(session: Session, participant_id: str) -> ProsumerRow:

@@ -19,7 +19,6 @@ from ies.policy import build_bundle, read_source
 from ies.sandbox.network import NetworkSpec, NodeSpec
 from ies.usecases.p2p.market import (
     REGO_DIR,
-    DiscomCharges,
     RegulatorSettings,
     contract_policy_data,
     network_policy_data,

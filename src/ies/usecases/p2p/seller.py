@@ -42,7 +42,7 @@ from ies.usecases.p2p.catalog import CatalogOffer, OfferBlock, build_catalog
 from ies.usecases.p2p.contract import PolicyRef, Trade, contract_body, parse_contract
 from ies.usecases.p2p.ledger_book import current_trade, save_trade
 from ies.usecases.p2p.market import Block, ContractFacts, ContractInterval, SourceType, block_at
-from ies.usecases.p2p.platform import customer_of, ledger_party, prosumer, regulator_check
+from ies.usecases.p2p.platform import customer_of, known_prosumer, ledger_party, prosumer, regulator_check
 from ies.usecases.p2p.rules import RuleViolation
 from ies.usecases.p2p.tables import OfferBlockRow, ProsumerRow, TradeRow
 
@@ -74,7 +74,7 @@ class SellerDesk:
         offer_id = str(body.get("offer_id") or f"offer-{uuid.uuid4().hex[:12]}")
         now = utcnow()
         with self.node.sessions() as session:
-            row = prosumer(session, participant)
+            row = known_prosumer(self.node, session, participant)
             regulator_check(
                 self.node,
                 session,
