@@ -16,15 +16,13 @@ from collections.abc import Sequence
 
 import uvicorn
 
-from ies.errors import IESError
+from ies.errors import IESError, UsageError
 
 __all__ = ["main", "parse_overrides"]
 
 
 def parse_overrides(values: Sequence[str]) -> dict[str, str]:
     """`DID=URL` pairs as a dict; IESError (UsageError) for a malformed pair."""
-    from ies.errors import UsageError
-
     out: dict[str, str] = {}
     for value in values:
         did, sep, url = value.partition("=")
@@ -44,6 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     verifier.add_argument("--port", type=int, required=True)
     verifier.add_argument("--override", action="append", default=[], help="DID=URL; repeatable")
     verifier.add_argument("--status-ttl", type=float, default=300.0, help="status list cache bound, seconds")
+    verifier.add_argument("--skew", type=int, default=60, help="clock skew tolerated on validity, seconds")
     args = parser.parse_args(argv)
     try:
         if args.role == "issuer":
@@ -59,7 +58,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             from ies.credentials.service.install import create_verifier_app
 
-            app = create_verifier_app(parse_overrides(args.override), status_ttl_s=args.status_ttl)
+            if not 0 <= args.skew <= 3600:
+                raise UsageError("--skew must be between 0 and 3600 seconds")
+            app = create_verifier_app(
+                parse_overrides(args.override), status_ttl_s=args.status_ttl, skew_s=args.skew
+            )
             host, port = args.host, args.port
     except IESError as err:
         print(f"error [{err.code}]: {err.message}", file=sys.stderr)

@@ -9,14 +9,17 @@ Ed25519 key (read at signing time, so a key rotation is picked up at once), its 
 (status list and DeDi URLs are built on it) and the folder of its key file, where the ES256 key
 (`credentials-p256.pem`, 0600) and the DigiLocker API key (`digilocker.key`) live.
 
-Environment (read once, at install):
-    IES_VC_ISSUER_NAME             `issuer.name` in our credentials (default: the node name)
-    IES_VC_STATUS_TTL_S            how long verifiers may cache our status lists (default 300, max 3600)
-    IES_VC_DEFAULT_FORMAT          proof format when a request names none (default: auto, i.e. Data Integrity)
-    IES_VC_STATUS_LIST_FORMAT      proof format of the served status lists (default eddsa-rdfc-2022)
+Settings, read once at install: the node's `[node.settings.credentials]` table first (so nodes of one
+sandbox, which share an environment, can differ), then the environment, then the default:
+    issuer_name          IES_VC_ISSUER_NAME          `issuer.name` in our credentials (the node name)
+    status_ttl_s         IES_VC_STATUS_TTL_S         how long verifiers may cache status lists (300, ≤ 3600)
+    default_format       IES_VC_DEFAULT_FORMAT       proof format when a request names none (auto: rdfc
+                                                     when the credential canonicalises offline, else jcs)
+    status_list_format   IES_VC_STATUS_LIST_FORMAT   proof format of the served status lists (eddsa-rdfc-2022)
+    digilocker_issuer_id IES_DIGILOCKER_ISSUER_ID    the issuer id DigiLocker assigned (in.ies.<node name>)
+Environment only:
     IES_DID_OVERRIDES              JSON object DID → base URL, for resolving other sandbox DIDs
     IES_DIGILOCKER_API_KEY_FILE    DigiLocker API key file (default: digilocker.key next to keys.json)
-    IES_DIGILOCKER_ISSUER_ID       the issuer id DigiLocker assigned (default: in.ies.<node name>)
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from ies.store import utcnow
 
 __all__ = [
     "DIGILOCKER_KEY_FILE",
+    "SETTINGS_TABLE",
     "create_verifier_app",
     "install",
     "install_issuer",
@@ -85,6 +89,32 @@ def _digilocker_key(key_dir: Path) -> bytes | None:
     return key
 
 
+SETTINGS_TABLE = "credentials"
+_SETTING_ENV = {
+    "issuer_name": "IES_VC_ISSUER_NAME",
+    "status_ttl_s": "IES_VC_STATUS_TTL_S",
+    "default_format": "IES_VC_DEFAULT_FORMAT",
+    "status_list_format": "IES_VC_STATUS_LIST_FORMAT",
+    "digilocker_issuer_id": "IES_DIGILOCKER_ISSUER_ID",
+}
+
+
+def _setting(cfg: Any, name: str) -> str | None:
+    """`[node.settings.credentials] name`, else its environment variable, else None."""
+    table = (getattr(cfg, "settings", None) or {}).get(SETTINGS_TABLE) or {}
+    if not isinstance(table, dict):
+        raise UsageError(f"node settings.{SETTINGS_TABLE} must be a table")
+    unknown = sorted(set(table) - set(_SETTING_ENV))
+    if unknown:
+        raise UsageError(
+            f"unknown node settings.{SETTINGS_TABLE} {', '.join(unknown)}; known: {', '.join(_SETTING_ENV)}"
+        )
+    value = table.get(name)
+    if value is None:
+        value = os.environ.get(_SETTING_ENV[name]) or None
+    return None if value is None else str(value)
+
+
 def issuer_state_from_runtime(runtime: Any) -> IssuerState:
     """An IssuerState over a running node (`ies.node.app.NodeRuntime`)."""
     cfg = runtime.cfg
@@ -92,21 +122,23 @@ def issuer_state_from_runtime(runtime: Any) -> IssuerState:
     keys = IssuerKeys(
         did=runtime.did, node_keys=lambda: runtime.keys, p256=load_or_create_p256(key_dir / P256_KEY_FILE)
     )
-    ttl_text = os.environ.get("IES_VC_STATUS_TTL_S", "300")
+    ttl_text = _setting(cfg, "status_ttl_s") or "300"
     try:
         ttl_s = int(ttl_text)
     except ValueError:
-        raise UsageError(f"IES_VC_STATUS_TTL_S must be whole seconds, got {ttl_text!r}") from None
+        raise UsageError(
+            f"status_ttl_s (IES_VC_STATUS_TTL_S) must be whole seconds, got {ttl_text!r}"
+        ) from None
     settings = IssuerSettings(
-        name=os.environ.get("IES_VC_ISSUER_NAME") or cfg.name,
+        name=_setting(cfg, "issuer_name") or cfg.name,
         base_url=cfg.public_url,
         namespace=did_web_location(runtime.did).host,
-        default_format=parse_format(os.environ.get("IES_VC_DEFAULT_FORMAT"), None),
-        status_list_format=parse_format(os.environ.get("IES_VC_STATUS_LIST_FORMAT"), None)
+        default_format=parse_format(_setting(cfg, "default_format"), None),
+        status_list_format=parse_format(_setting(cfg, "status_list_format"), None)
         or ProofFormat.EDDSA_RDFC_2022,
         status_list_ttl_s=ttl_s,
         digilocker_api_key=_digilocker_key(key_dir),
-        digilocker_issuer_id=os.environ.get("IES_DIGILOCKER_ISSUER_ID") or f"in.ies.{cfg.name}",
+        digilocker_issuer_id=_setting(cfg, "digilocker_issuer_id") or f"in.ies.{cfg.name}",
     )
     resolver = DIDResolver({**overrides_from_env(), runtime.did: cfg.public_url})
     return IssuerState(
