@@ -55,7 +55,9 @@ def test_node_logs_signs_tree_heads_and_proves_inclusion(net: Net) -> None:
         time.sleep(0.1)
     assert sth.get("tree_size", 0) >= 2, sth
     assert sth["public_key"] == keys.signing.public_key_b64
-    entries = httpx.get(f"{seller.url}/audit/entries", params={"from": 0, "to": sth["tree_size"]}).json()
+    span = {"from": 0, "to": sth["tree_size"]}
+    assert httpx.get(f"{seller.url}/audit/entries", params=span).status_code == 403  # operator only
+    entries = net.admin("seller-app", "GET", "/audit/entries", params=span).json()
     rows = entries["entries"] if isinstance(entries, dict) else entries
     mine = [e for e in rows if body["context"]["messageId"] in e["subject"]]
     assert [e["kind"] for e in mine][:1] == ["message.in"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +22,7 @@ from ies.identity.keys import NodeKeys, save_node_keys
 from ies.node.runtime import NodeRuntime
 from ies.store import utcnow
 
-__all__ = ["admin_router", "error_response", "run_burst"]
+__all__ = ["admin_router", "error_response", "operator_guard", "run_burst"]
 
 
 def error_response(err: IESError) -> JSONResponse:
@@ -78,14 +79,21 @@ async def run_burst(rt: NodeRuntime, spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def admin_router(rt: NodeRuntime) -> APIRouter:
-    app = APIRouter(tags=["operator"])
-    cfg = rt.cfg
+def operator_guard(rt: NodeRuntime) -> Callable[[Request], None]:
+    """A check that the request carries the node's operator token (constant-time comparison)."""
 
     def require_operator(request: Request) -> None:
         given = request.headers.get("authorization", "")
         if not hmac.compare_digest(given.encode(), f"Bearer {rt.admin_token}".encode()):
             raise UnauthorizedAction("operator token required")
+
+    return require_operator
+
+
+def admin_router(rt: NodeRuntime) -> APIRouter:
+    app = APIRouter(tags=["operator"])
+    cfg = rt.cfg
+    require_operator = operator_guard(rt)
 
     # -- operator routes ------------------------------------------------------------------------------
     @app.post("/admin/subscribe")

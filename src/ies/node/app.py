@@ -22,9 +22,10 @@ from ies.audit import TreeHeadPublisher
 from ies.audit.http import router as audit_router
 from ies.identity.did_router import did_router
 from ies.identity.did_web import node_did_document
-from ies.node.admin import admin_router
+from ies.node.admin import admin_router, operator_guard
 from ies.node.config import NodeConfig
 from ies.node.runtime import ROLE_INSTALLERS, NodeRuntime
+from ies.policy.metrics import HttpMetricsMiddleware
 from ies.registry import directory
 from ies.registry.assets.http import router as assets_router
 from ies.registry.records import Role
@@ -73,6 +74,8 @@ def create_app(cfg: NodeConfig) -> FastAPI:
     )
     app.state.runtime = rt
     app.state.engine = rt.engine
+    app.state.policy = rt.policy
+    app.add_middleware(HttpMetricsMiddleware, metrics=rt.policy.metrics)
     for extra in rt.routers:
         app.include_router(extra)
 
@@ -146,6 +149,9 @@ def _mount_optional_routers(app: FastAPI, rt: NodeRuntime) -> None:
         return document
 
     app.include_router(did_router(did_document))
+    app.state.audit_entries_guard = operator_guard(
+        rt
+    )  # entries may hold personal data; heads and proofs are hashes
     app.include_router(audit_router)
 
     if rt.cfg.has_role(Role.REGISTRY) or rt.cfg.has_role(Role.DISCOM):

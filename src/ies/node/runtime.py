@@ -88,6 +88,9 @@ class NodeRuntime:
         self.catalog: dict[str, Any] | None = None
         self.routers: list[APIRouter] = []  # extra HTTP routes that use cases add
         self.startup: list[Callable[[], Awaitable[None]]] = []  # run once the server is up
+        # a consent check (requester, dataset, purpose) -> bool that the consent layer sets when it is
+        # installed; the policy layer, installed last, asks it before serving personal data
+        self.consent_check: Any = None
         # functions that add to the node's did:web document (e.g. an issuer's P-256 key), applied in order
         self.did_document_extensions: list[Callable[[dict[str, Any]], dict[str, Any]]] = []
         if cfg.has_role(Role.CDS):
@@ -102,6 +105,10 @@ class NodeRuntime:
                 self._call_installer(target)
         for name in cfg.usecases:
             self._install_usecase(name)
+        # Last: the policy layer wraps the handlers installed above and chains onto any policy hook.
+        from ies.policy.install import install as install_policy
+
+        self.policy = install_policy(self, consent_check=self.consent_check)
 
     def _call_installer(self, target: str) -> None:
         module_name, _, function = target.partition(":")
