@@ -69,6 +69,16 @@ def test_up_status_ping_operator_down(tmp_path: Path) -> None:
         run("registry", "reinstate", "cds.ies.local", home=home)
         run("network", "ping", home=home)
 
+        kpis = json.loads(run("network", "kpis", "--json", home=home).stdout)
+        assert kpis["audit_pass_rate"] == 1.0 and kpis["nodes_audited"] == 5
+        assert kpis["participants_by_role"] == {"BAP": 1, "BPP": 2, "CDS": 1, "REGISTRY": 1}
+        # the refused on_discover during the suspension is the only unverified interaction
+        assert kpis["nacks_by_code"].get("AUT_KEY_EXPIRED_OR_REVOKED", 0) >= 1
+        assert kpis["signed_and_verified"] == kpis["inbound_messages"] - sum(
+            n for code, n in kpis["nacks_by_code"].items() if code.startswith("AUT_")
+        )
+        assert 0 < kpis["share_signed_interfaces"] < 1 and kpis["share_ies_identifiers"] == 1.0
+
         again = run("network", "up", "--detach", home=home, check=False)
         assert again.returncode == 2 and "already running" in again.stderr
     finally:

@@ -166,6 +166,40 @@ def ping_cmd(
     )
 
 
+@network_app.command("kpis")
+@handles_errors
+def kpis(home: Path = HOME, json_out: bool = typer.Option(False, "--json")) -> None:
+    """IES KPIs of the running network: signed-interface share, IES-identifier share, audit pass rate."""
+    from ies.sandbox.kpis import compute_kpis
+    from ies.sandbox.network import NetworkState
+
+    result = compute_kpis(NetworkState.load(home))
+    if json_out:
+        print_json(result.to_dict())
+        return
+    table = Table(title="IES network KPIs (strategy §10, §12.6.2)")
+    table.add_column("indicator")
+    table.add_column("value", justify="right")
+    table.add_row(
+        "interactions through signed IES interfaces",
+        f"{result.share_signed_interfaces:.1%}  ({result.signed_and_verified}/{result.inbound_messages})",
+    )
+    table.add_row(
+        "transactions using IES identifiers",
+        f"{result.share_ies_identifiers:.1%}"
+        f"  ({result.transactions_with_ies_identifiers}/{result.transactions})",
+    )
+    table.add_row(
+        "audit verification pass rate",
+        f"{result.audit_pass_rate:.1%}  ({result.audit_logs_verified}/{result.nodes_audited})",
+    )
+    for role, count in result.participants_by_role.items():
+        table.add_row(f"participants: {role}", str(count))
+    for code, count in result.nacks_by_code.items():
+        table.add_row(f"refused: {code}", str(count))
+    console.print(table)
+
+
 @network_app.command("demo")
 @handles_errors
 def demo(home: Path = HOME, baps: int = typer.Option(1), bpps: int = typer.Option(2)) -> None:
