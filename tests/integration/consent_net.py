@@ -218,7 +218,7 @@ class ConsentNet:
         message = {
             "contract": {
                 "commitments": [
-                    {"id": "c1", "resources": [{"id": "meter-data-interval", "resourceAttributes": mdr}]}
+                    {"id": "c1", "resources": [{"id": "meter-data-transfer", "resourceAttributes": mdr}]}
                 ],
                 "contractAttributes": {
                     "@type": "MeterDataAccess",

@@ -6,10 +6,11 @@ consent, which meters, which dates), so the consent layer answers it in one of t
 
 - `bound_check(consent, request, at=…)` — a check bound to one verified consent and one request, for a
   handler that calls `point.decide(…, consent_check=bound_check(…))` itself;
-- `ConsentGate` — one object to hand to `ies.policy.install(rt, consent_check=ConsentGate())` (or to
-  `policy_hook`); the meter-data exchange binds the verified consent and request of the message being
-  decided to it (`with gate.bound(consent, request, at):`), in the same task, before the policy hook runs.
-  With nothing bound, the gate refuses (POL_CONSENT_MISSING): personal data never flows by default.
+- `ConsentGate` — one object to hand to the policy layer as the node's `consent_check`
+  (`runtime.consent_check`, which `ies.policy.install` passes on): code that has verified a consent binds
+  it for the message being decided (`with gate.bound(consent, request, at=…):`) in the same task before
+  the decision; with nothing bound the gate refuses (POL_CONSENT_MISSING), so personal data asked for
+  outside a consent-checked exchange never flows by default. The meter-data exchange installs one.
 
 Either way a refusal is raised as the consent layer's own `POL_CONSENT_*` PolicyError, which the decision
 point passes through (and audits) unchanged.

@@ -31,7 +31,7 @@ from fastapi.responses import JSONResponse, Response
 from ies.consent.auth import get_signing_bytes, identify_caller, request_target
 from ies.consent.enforcement import AccessRequest, check_access
 from ies.consent.errors import ConsentMissing, ConsentRefused, ConsentWrongParty
-from ies.consent.gate import ConsentGate
+from ies.consent.gate import ConsentGate, bound_check
 from ies.consent.ledger import AccessLedger, Transfer
 from ies.consent.peers import Peers
 from ies.consent.source import ConsentSource, LocalConsentSource, RemoteConsentSource, VerifiedConsent
@@ -40,7 +40,7 @@ from ies.exchange.inbound import InboundMessage
 from ies.store import utcnow
 from ies.usecases.meter_exchange.data import Customers, MeterDataSource, SyntheticMeterData
 from ies.usecases.meter_exchange.payload import Series, build_page, plan_transfer, total_records
-from ies.usecases.meter_exchange.wire import MeterDataAsk, answer, parse_ask
+from ies.usecases.meter_exchange.wire import POLICY_DATASET, MeterDataAsk, answer, parse_ask
 
 if TYPE_CHECKING:
     from ies.node.runtime import NodeRuntime
@@ -148,6 +148,7 @@ class MeterDataProvider:
             recent = self.ledger.recent_transfers(consent, at)
             owns = self.settings.customers.owns
             check_access(consent.artefact, consent.state, request, at=at, recent_accesses=recent, owns=owns)
+            self._decide(msg, consent, request, at)
             if not pages:
                 raise SchemaValidationFailed("the requested period holds no whole interval or day")
             transfer = self.ledger.start(
@@ -179,11 +180,25 @@ class MeterDataProvider:
             check_access(
                 consent.artefact, consent.state, request, at=at, owns=self.settings.customers.owns
             )  # (3)
+            self._decide(msg, consent, request, at)
         except ConsentRefused as refusal:
             self.ledger.stop(transfer, refusal.code, at)
             raise
         page_size = transfer.page_size
         return _Decided(transfer, consent, plan_transfer(request), ask.page, page_size)
+
+    def _decide(
+        self, msg: InboundMessage, consent: VerifiedConsent, request: AccessRequest, at: datetime
+    ) -> None:
+        """When the node runs the policy layer, its decision point decides too (entitlement by role, purpose
+        and dataset class, with this consent as its consent check), and audits the decision."""
+        layer = getattr(self.runtime, "policy", None)
+        if layer is None or POLICY_DATASET not in layer.catalogue:
+            return
+        check = bound_check(consent, request, at=at, owns=self.settings.customers.owns)
+        layer.point.decide(
+            msg.signer, layer.catalogue.get(POLICY_DATASET), request.purpose, consent_check=check
+        )
 
     # -- after the ACK ---------------------------------------------------------------------------------
     def serve(self, msg: InboundMessage) -> dict[str, Any]:
@@ -216,18 +231,14 @@ class MeterDataProvider:
         previous_policy = router.policy
 
         async def policy(msg: InboundMessage) -> None:
+            if previous_policy is not None:
+                await previous_policy(msg)
             await self.check(msg)
-            decided: _Decided | None = msg.__dict__.get(_STATE)
-            if previous_policy is None:
-                return
-            if decided is None:
-                await previous_policy(msg)
-                return
-            request = AccessRequest.from_dict(decided.transfer.request)
-            with self.gate.bound(decided.consent, request, at=utcnow(), owns=self.settings.customers.owns):
-                await previous_policy(msg)
 
         router.policy = policy
+        if getattr(self.runtime, "consent_check", None) is None:
+            # Personal data asked for outside a consent-checked exchange finds no consent bound: refused.
+            self.runtime.consent_check = self.gate
         for action in ("confirm", "status"):
             fallback = router.handlers.get(action)
 

@@ -3,7 +3,7 @@
 Start a transfer (`confirm`, the data consumer as BAP, the data provider as BPP):
 
     {"contract": {
-       "commitments": [{"id": "c1", "resources": [{"id": "meter-data-interval",
+       "commitments": [{"id": "c1", "resources": [{"id": "meter-data-transfer",
                         "resourceAttributes": <MeterDataRequest v0.6, consumerConsent: [consent id]>}]}],
        "contractAttributes": {"@type": "MeterDataAccess", "purpose": "energy-advisory",
                               "consentId": "urn:uuid:…", "consentManager": "<manager subscriber id>"}}}
@@ -30,10 +30,14 @@ from ies.consent._time import format_instant
 from ies.errors import SchemaValidationFailed
 from ies.schemas import require_valid
 
-__all__ = ["ACCESS_TYPE", "DATASET_ID", "MeterDataAsk", "answer", "parse_ask"]
+__all__ = ["ACCESS_TYPE", "POLICY_DATASET", "RESOURCE_ID", "MeterDataAsk", "answer", "parse_ask"]
 
 ACCESS_TYPE = "MeterDataAccess"
-DATASET_ID = "meter-data-interval"
+RESOURCE_ID = "meter-data-transfer"
+"""The resource a transfer names on the wire. Not a data-catalogue id on purpose: the policy layer's generic
+data serving must not answer these messages; the provider asks the decision point itself (see provider)."""
+POLICY_DATASET = "meter-data-interval"
+"""The dataset of the policy layer's catalogue that meter data is, for the entitlement decision."""
 DATASET_ITEM_CONTEXT = "https://schema.nfh.global/DatasetItem/v1.1/context.jsonld"
 
 
@@ -127,7 +131,7 @@ def answer(
                 "retention": retention,
                 "retainUntil": format_instant(retain_until),
             },
-            "commitments": [{"id": "c1", "status": "ACTIVE", "resources": [{"id": DATASET_ID}]}],
+            "commitments": [{"id": "c1", "status": "ACTIVE", "resources": [{"id": RESOURCE_ID}]}],
             "performance": [
                 {
                     "id": f"page-{page}",
