@@ -60,7 +60,9 @@ def draft(
         "dataScope": {
             "resources": list(resources),
             "profiles": profiles
-            or [{"profileType": "IntervalProfile", "readings": [{"value": "kWh imp block", "mode": "USAGE"}]}],
+            or [
+                {"profileType": "IntervalProfile", "readings": [{"value": "kWh imp block", "mode": "USAGE"}]}
+            ],
             "dataFrom": "2026-05-01T00:00:00Z",
             "dataUntil": "2026-06-01T00:00:00Z",
         },
@@ -86,3 +88,89 @@ class Clock:
 
 def store(engine: Engine, clock: Clock | None = None) -> ConsentStore:
     return ConsentStore(engine, manager(), clock=clock or Clock())
+
+
+EXAMPLE_ID = "urn:uuid:6f1c2b9e-4d3a-4e8f-9b71-2c5d8e0a1f34"
+EXAMPLE_CREATED = "2026-04-28T09:30:00Z"
+
+
+def example_draft() -> dict[str, Any]:
+    """The request a data consumer sends (published as schema/examples/consent-request.json)."""
+    return {
+        "dataPrincipal": {"consumerNumber": "CN-1001", "id": PRINCIPAL_DID},
+        "dataProvider": {"id": PROVIDER, "name": "Sandbox DISCOM"},
+        "dataConsumer": {"id": CONSUMER, "name": "Sandbox energy advisor"},
+        "purpose": {
+            "code": "energy-advisory",
+            "text": "Advice on rooftop solar sizing from your load profile",
+        },
+        "dataScope": {
+            "resources": [METER_1],
+            "profiles": [
+                {"profileType": "IntervalProfile", "readings": [{"value": "kWh imp block", "mode": "USAGE"}]},
+                {"profileType": "DailyProfile", "readings": [{"value": "kWh imp", "mode": "READING"}]},
+            ],
+            "dataFrom": "2025-05-01T00:00:00Z",
+            "dataUntil": "2026-05-01T00:00:00Z",
+        },
+        "frequency": {"maxAccesses": 4, "period": "P1D"},
+        "validFrom": "2026-05-01T00:00:00Z",
+        "validUntil": "2026-08-01T00:00:00Z",
+        "retention": "P90D",
+    }
+
+
+def example_artefact() -> dict[str, Any]:
+    """The artefact the manager assigned for `example_draft` (unsigned)."""
+    return {
+        "type": "ConsentArtefact",
+        "specVersion": "1.0",
+        **example_draft(),
+        "purpose": {**example_draft()["purpose"], "catalogue": "ies-consent-purposes/1.0"},
+        "id": EXAMPLE_ID,
+        "consentManager": MANAGER,
+        "createdAt": EXAMPLE_CREATED,
+    }
+
+
+def example_documents() -> dict[str, Any]:
+    """Every published example, rebuilt from fixed keys and times (the files must equal these)."""
+    from ies.consent.artefact import ConsentArtefact
+    from ies.consent.signatures import attest_as_portal, sign_as_principal
+
+    created = datetime(2026, 4, 28, 10, 0, tzinfo=UTC)
+    artefact = ConsentArtefact.parse(example_artefact())
+    principal_signed = artefact.with_signature(sign_as_principal(artefact, PRINCIPAL_KEY, created=created))
+    portal_doc = {**example_artefact()}
+    portal_doc["dataPrincipal"] = {"consumerNumber": "CN-1001"}
+    portal = ConsentArtefact.parse(portal_doc)
+    evidence = {
+        "method": "OTP",
+        "channel": "SMS",
+        "verifiedAt": "2026-04-28T09:58:41Z",
+        "reference": "portal-session-5521/otp-88213",
+        "identityDigest": hashlib.sha256(b"+91-98xxxxxx10").hexdigest(),
+    }
+    attested = portal.with_signature(
+        attest_as_portal(
+            portal, PROVIDER_KEY, provider_id=PROVIDER, key_id="discom-k1", evidence=evidence, created=created
+        )
+    )
+    return {
+        "example-public-keys.json": {
+            "principalDid": PRINCIPAL_DID,
+            "provider": {
+                "subscriberId": PROVIDER,
+                "keyId": "discom-k1",
+                "publicKeyB64": PROVIDER_KEY.public_key_b64,
+            },
+            "manager": {
+                "subscriberId": MANAGER,
+                "keyId": "cm-k1",
+                "publicKeyB64": MANAGER_KEY.public_key_b64,
+            },
+        },
+        "consent-request.json": example_draft(),
+        "consent-artefact-principal-signed.json": principal_signed.to_dict(),
+        "consent-artefact-portal-attested.json": attested.to_dict(),
+    }
