@@ -4,9 +4,13 @@ Exit codes: 0 done / valid; 1 refused or invalid, with the reason's code (VC_SIG
 VC_UNKNOWN_KEY, VC_EXPIRED, VC_NOT_YET_VALID, VC_REVOKED, VC_SUSPENDED, VC_SCHEMA_INVALID, …);
 2 unusable input (no such file, not JSON, not a credential at all, bad option).
 
-`issue` signs offline. With `--issuer-node-config` it runs the node's own issuance pipeline against the
-node's store (schema first, status entries, record, audit) as that node's did:web; with `--key-file` and
-`--did` it only signs (no status, nothing recorded). `revoke` and `status` talk to the running issuer node.
+`issue` takes an IES type (the subject is checked against its schema) or `VerifiableCredential` (a generic
+W3C VC 2.0 credential over bundled contexts, signed eddsa-rdfc-2022 by default). With
+`--issuer-node-config` it runs the node's own issuance pipeline against the node's store (schema first,
+status entries, record, audit) as that node's did:web, the operator vouching for the holder; add `--remote`
+to ask the running node instead (`POST /credentials/issue`), the holder proving possession of its did:key
+with `--holder-key`. With `--key-file` and `--did` it only signs (no status, nothing recorded).
+`revoke` and `status` talk to the running issuer node.
 """
 
 from __future__ import annotations
@@ -25,7 +29,10 @@ vc_app = typer.Typer(
     help="Verifiable credentials: issue, verify, present, revoke, status.", no_args_is_help=True
 )
 
-_TYPES = ("ElectricityCredential", "MeterDataCredential", "MeterDataRequestCredential")
+_IES_TYPES = ("ElectricityCredential", "MeterDataCredential", "MeterDataRequestCredential")
+_GENERIC = "VerifiableCredential"
+_TYPES = (*_IES_TYPES, _GENERIC)
+_VC_V2 = "https://www.w3.org/ns/credentials/v2"
 
 
 def _read_text(path: Path, what: str) -> str:
@@ -89,11 +96,16 @@ def _subject_credential(credential_type: str, subject_file: Path) -> dict[str, A
         raise UsageError(f"subject file {subject_file} must hold a JSON object")
     if "credentialSubject" in data:  # a whole (unsigned) credential: keep its claims, id and validity
         credential = {k: v for k, v in data.items() if k not in ("proof", "credentialStatus", "issuer")}
-        credential.setdefault("type", ["VerifiableCredential", credential_type])
+        credential.setdefault("type", list(dict.fromkeys([_GENERIC, credential_type])))
+        types = credential["type"] if isinstance(credential["type"], list) else [credential["type"]]
+        if credential_type not in types:
+            raise UsageError(f"the credential in {subject_file} is not a {credential_type} (type {types})")
         return credential
+    if credential_type == _GENERIC:
+        return {"@context": [_VC_V2], "type": [_GENERIC], "credentialSubject": data}
     return {
-        "@context": ["https://www.w3.org/ns/credentials/v2", get(credential_type).context_url],
-        "type": ["VerifiableCredential", credential_type],
+        "@context": [_VC_V2, get(credential_type).context_url],
+        "type": [_GENERIC, credential_type],
         "credentialSubject": data,
     }
 
@@ -109,7 +121,17 @@ def issue_cmd(
         "auto", "--format", help="auto, eddsa-jcs-2022, vc-jose-es256, sd-jwt-vc, …"
     ),
     node_config: Path | None = typer.Option(
-        None, "--issuer-node-config", help="Issue as this node (its store)."
+        None,
+        "--issuer-node-config",
+        help="Issue as this node (its store, or the running node with --remote).",
+    ),
+    remote: bool = typer.Option(
+        False,
+        "--remote",
+        help="Ask the running node over HTTP (POST /credentials/issue) instead of its store.",
+    ),
+    holder_key: Path | None = typer.Option(
+        None, "--holder-key", help="With --remote: the holder's key file; its did:key proves possession."
     ),
     key_file: Path | None = typer.Option(None, "--key-file", help="An Ed25519 key file (`ies keys new`)."),
     did: str | None = typer.Option(None, "--did", help="The issuer DID the key file's key belongs to."),
@@ -117,14 +139,20 @@ def issue_cmd(
     disclosable: list[str] = typer.Option([], "--disclosable", help="SD-JWT: a dotted path; repeatable."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write here instead of stdout."),
 ) -> None:
-    """Sign an IES credential; the subject is validated against its schema first."""
+    """Sign a credential; an IES subject is validated against its schema, a generic one against VC 2.0."""
     from ies.credentials.service.issuance import parse_format
 
     credential = _subject_credential(credential_type, subject)
     fmt = parse_format(proof_format, None)
     if (node_config is None) == (key_file is None):
         raise UsageError("give either --issuer-node-config or --key-file with --did")
-    if node_config is not None:
+    if (remote or holder_key is not None) and node_config is None:
+        raise UsageError("--remote and --holder-key need --issuer-node-config (the node to ask)")
+    if holder_key is not None and not remote:
+        raise UsageError("--holder-key proves possession to a running node: add --remote")
+    if node_config is not None and remote:
+        signed = _issue_remote(node_config, credential, fmt, disclosable, holder_key)
+    elif node_config is not None:
         signed = _issue_as_node(node_config, credential, fmt, disclosable)
     else:
         signed = _issue_with_key(key_file, did, name, credential, fmt, disclosable)
@@ -153,6 +181,32 @@ def _issue_as_node(config: Path, credential: dict[str, Any], fmt: Any, disclosab
         state.verifier.close()
         state.engine.dispose()
     return signed
+
+
+def _issue_remote(
+    config: Path, credential: dict[str, Any], fmt: Any, disclosable: list[str], holder_key: Path | None
+) -> Any:
+    """POST /credentials/issue on the running node, with a did:key proof of possession when given."""
+    options: dict[str, Any] = {}
+    if fmt is not None:
+        options["format"] = fmt.value
+    if disclosable:
+        options["disclosable"] = disclosable
+    if holder_key is not None:
+        from ies.credentials.service import holder_proof_jwt
+
+        key = _holder_key(holder_key)
+        holder = key.verification_method.split("#", 1)[0]
+        subject = credential.get("credentialSubject")
+        if isinstance(subject, dict):
+            subject.setdefault("id", holder)
+        nonce = _node_call(config, "POST", "/credentials/nonce")
+        proof = holder_proof_jwt(
+            key.ed25519(), key.verification_method, audience=str(nonce["audience"]), nonce=str(nonce["nonce"])
+        )
+        options["holderBinding"] = {"method": "did", "proof": proof}
+    answer = _node_call(config, "POST", "/credentials/issue", {"credential": credential, "options": options})
+    return answer["verifiableCredential"]
 
 
 def _issue_with_key(
@@ -360,13 +414,17 @@ def serve_verifier(
     status_ttl_s: float = typer.Option(
         300.0, "--status-ttl", help="Bound on the status list cache, seconds."
     ),
+    skew_s: int = typer.Option(60, "--skew", help="Clock skew tolerated on validity, seconds."),
 ) -> None:
     """Run a verifier process (POST /credentials/verify, /presentations/verify)."""
     import uvicorn
 
     from ies.credentials.service.install import create_verifier_app
 
-    uvicorn.run(create_verifier_app(_overrides(override), status_ttl_s=status_ttl_s), host=host, port=port)
+    if not 0 <= skew_s <= 3600:
+        raise UsageError("--skew must be between 0 and 3600 seconds")
+    app = create_verifier_app(_overrides(override), status_ttl_s=status_ttl_s, skew_s=skew_s)
+    uvicorn.run(app, host=host, port=port)
 
 
 def register(app: typer.Typer) -> None:
