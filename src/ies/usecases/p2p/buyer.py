@@ -28,7 +28,7 @@ from sqlalchemy import select
 from ies.errors import IESError, PeerUnreachable, UsageError
 from ies.store import utcnow
 from ies.usecases.p2p.base import LedgerUnavailable, P2PNode, error_response, json_body, require_operator
-from ies.usecases.p2p.catalog import OFFER_FILTER, CatalogOffer, market_offers, offers_from_catalogs
+from ies.usecases.p2p.catalog import CatalogOffer, market_offers, offers_from_catalogs
 from ies.usecases.p2p.contract import Trade, contract_body, parse_contract
 from ies.usecases.p2p.ledger_book import save_trade
 from ies.usecases.p2p.market import Bid, Block, SourceType, block_at, match_orders
@@ -118,15 +118,27 @@ class BuyerDesk:
 
     # -- discovery and matching ----------------------------------------------------------------------
     async def discover(self) -> list[CatalogOffer]:
+        """Every EnergyTradeOffer on the network, asked of the CDS one seller platform at a time.
+
+        One `discover` per platform (the BPPs listed in the registry) keeps each `on_discover` to one
+        platform's catalogue: a single answer holding every platform's offers grows with the network,
+        and receivers bound the size of what they accept.
+        """
         cds = self.node.runtime.cfg.cds_url
         if not cds:
             raise UsageError("this platform has no cds_url to discover from")
-        ctx = self.node.context("discover")
-        message = {"intent": {"filters": {"type": "jsonpath", "expression": OFFER_FILTER}}}
-        ack, callback = await self.node.runtime.client.request(cds, ctx, message, timeout_s=60)
-        if not ack.ok or callback is None:
-            raise PeerUnreachable(f"discovery failed: {ack.error}")
-        offers, _problems = offers_from_catalogs(callback.message.get("catalogs") or [])
+        offers: list[CatalogOffer] = []
+        for platform in await self.node.peers.with_role("BPP"):
+            expression = (
+                f"$.catalogs[?@.bppId=='{platform}'].offers[?@.offerAttributes['@type']=='EnergyTradeOffer']"
+            )
+            ctx = self.node.context("discover")
+            message = {"intent": {"filters": {"type": "jsonpath", "expression": expression}}}
+            ack, callback = await self.node.runtime.client.request(cds, ctx, message, timeout_s=60)
+            if not ack.ok or callback is None:
+                raise PeerUnreachable(f"discovery failed: {ack.error}")
+            found, _problems = offers_from_catalogs(callback.message.get("catalogs") or [])
+            offers += found
         return offers
 
     def proposals(self, offers: list[CatalogOffer]) -> list[Proposal]:

@@ -64,16 +64,22 @@ def forecast_load_wh(sanctioned_load_w: int, index: int) -> int:
 
 
 def offers_for(p: Prosumer, day: date, rng: random.Random) -> dict[str, Any] | None:
+    """A share of the forecast surplus, the same Wh in each quarter of an hour (sellers offer by the hour)."""
     if not p.solar_w:
         return None
     blocks = list(blocks_of_day(day))
     base_price = rng.randint(380, 520)
     out = []
-    for index in range(DAY_FIRST, DAY_LAST):
-        surplus = forecast_pv_wh(p.solar_w, index) - forecast_load_wh(p.sanctioned_load_w, index)
+    for hour_start in range(DAY_FIRST, DAY_LAST, 4):
+        quarters = range(hour_start, min(hour_start + 4, DAY_LAST))
+        surplus = min(
+            forecast_pv_wh(p.solar_w, i) - forecast_load_wh(p.sanctioned_load_w, i) for i in quarters
+        )
         qty = int(surplus * 0.7) // 10 * 10
-        if qty >= 50:
-            midday = abs(_hours(index) - 12.5) < 2
+        if qty < 50:
+            continue
+        midday = abs(_hours(hour_start) - 12.0) < 2
+        for index in quarters:
             out.append({"block": blocks[index], "price_paise_per_kwh": base_price - (40 if midday else 0),
                         "available_wh": qty})  # fmt: skip
     if not out:
@@ -82,13 +88,18 @@ def offers_for(p: Prosumer, day: date, rng: random.Random) -> dict[str, Any] | N
 
 
 def bids_for(p: Prosumer, day: date, rng: random.Random) -> dict[str, Any] | None:
+    """Most of the forecast daytime load, by the hour, up to one limit price."""
     if p.solar_w:
         return None
     blocks = list(blocks_of_day(day))
     limit = rng.randint(450, 700)
     out = []
-    for index in range(DAY_FIRST, DAY_LAST):
-        qty = int(forecast_load_wh(p.sanctioned_load_w, index) * rng.uniform(0.6, 1.0)) // 10 * 10
+    for hour_start in range(DAY_FIRST, DAY_LAST, 4):
+        quarters = range(hour_start, min(hour_start + 4, DAY_LAST))
+        load = min(forecast_load_wh(p.sanctioned_load_w, i) for i in quarters)
+        qty = int(load * rng.uniform(0.6, 1.0)) // 10 * 10
         if qty >= 50:
-            out.append({"block": blocks[index], "quantity_wh": qty, "limit_price_paise_per_kwh": limit})
+            out += [
+                {"block": blocks[i], "quantity_wh": qty, "limit_price_paise_per_kwh": limit} for i in quarters
+            ]
     return {"participant_id": p.participant_id, "blocks": out} if out else None

@@ -76,6 +76,9 @@ class Driver:
     def offer(self, platform: str, offers: list[dict[str, Any]]) -> dict[str, Any]:
         return dict(self.call(platform, "POST", "/p2p/offers", {"offers": offers}))
 
+    def offer_blocks(self, platform: str) -> list[dict[str, Any]]:
+        return list(self.call(platform, "GET", "/p2p/offers")["blocks"])
+
     def bid(self, platform: str, bids: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return list(self.call(platform, "POST", "/p2p/bids", {"bids": bids})["bids"])
 
@@ -95,6 +98,9 @@ class Driver:
 
     def release(self, discom: str) -> Any:
         return self.call(discom, "POST", "/p2p/discom/readings/release", {})
+
+    def suspend_recording(self, ledger: str, suspended: bool) -> Any:
+        return self.call(ledger, "POST", "/p2p/ledger/recording", {"suspended": suspended})
 
     def refresh_grid(self, ledger: str) -> dict[str, Any]:
         return dict(self.call(ledger, "POST", "/p2p/ledger/grid/refresh", {}))

@@ -30,7 +30,7 @@ from sqlalchemy import select
 from ies.errors import IESError, PeerUnreachable, PolicyError, SchemaValidationFailed, UsageError
 from ies.exchange.inbound import InboundMessage
 from ies.store import utcnow
-from ies.usecases.p2p.base import P2PNode, error_response, json_body, require_operator
+from ies.usecases.p2p.base import LedgerUnavailable, P2PNode, error_response, json_body, require_operator
 from ies.usecases.p2p.contract import CONTEXTS, Trade, contract_body, parse_contract
 from ies.usecases.p2p.evidence import pull_subject
 from ies.usecases.p2p.grid import GridView, ScheduledLeg, load_grid
@@ -72,6 +72,7 @@ class LedgerState:
         self.node = node
         self.grid: GridView | None = None
         self.lock = asyncio.Lock()
+        self.suspended = False  # the operator suspends recording for maintenance: confirmations NACK
 
     @property
     def utility(self) -> str:
@@ -170,6 +171,8 @@ class LedgerState:
                 f"{msg.signature.subscriber_id} is not the platform of a party on {self.utility}",
                 code="POL_P2P_NOT_YOUR_LEDGER",
             )
+        if self.suspended:
+            raise LedgerUnavailable(f"the ledger of {self.utility} has suspended recording (maintenance)")
         async with self.lock:
             with self.node.sessions() as session:
                 row = session.get(TradeRow, trade.contract_id)
@@ -526,6 +529,20 @@ def install_ledger(node: P2PNode) -> None:
 
     runtime.startup.append(warm_up)
     router = APIRouter(prefix="/p2p/ledger")
+
+    @router.post("/recording")
+    async def recording(request: Request) -> JSONResponse:
+        """Suspend (maintenance) or resume recording; while suspended every forwarded confirmation is
+        NACKed, so no platform can proceed with a trade this ledger does not hold."""
+        try:
+            require_operator(node, request)
+            body = await json_body(request)
+            state.suspended = bool(body.get("suspended", False))
+            with node.transaction() as session:
+                node.audit(session, "p2p.ledger.recording", state.utility, {"suspended": state.suspended})
+            return JSONResponse({"suspended": state.suspended})
+        except IESError as err:
+            return error_response(err)
 
     @router.post("/grid/refresh")
     async def refresh(request: Request) -> JSONResponse:

@@ -67,6 +67,21 @@ class PeerDirectory:
         self._cache[subscriber_id] = (now + self.ttl_s, peer)
         return peer
 
+    async def with_role(self, role: str) -> list[str]:
+        """Subscriber ids of every subscribed participant with `role` (registry v1 lookup by type)."""
+        if not self.registry_url:
+            raise UsageError("this node has no registry_url, so it cannot find its peers")
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=5.0)
+        try:
+            resp = await self._http.post(f"{self.registry_url.rstrip('/')}/lookup", json={"type": role})
+        except httpx.HTTPError as exc:
+            raise PeerUnreachable(f"registry unreachable: {exc.__class__.__name__}") from None
+        rows: Any = resp.json() if resp.status_code == 200 else []
+        return sorted(
+            {str(r["subscriber_id"]) for r in rows if isinstance(r, dict) and r.get("status") == "SUBSCRIBED"}
+        )
+
     async def aclose(self) -> None:
         if self._http is not None:
             await self._http.aclose()

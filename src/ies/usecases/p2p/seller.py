@@ -249,16 +249,20 @@ class SellerDesk:
         if row.status != "DRAFT":
             raise ConflictError(f"contract {row.contract_id} is {row.status}, not a draft")
         requested = trade.column("REQUESTED_QTY")
-        with self.node.sessions() as session:
-            regulator_check(
-                self.node,
-                session,
-                prosumer(session, row.seller_id),
-                requested,
-                datetime.now(UTC),
-                subject=row.contract_id,
-            )
-        await self._ask_ledger(trade, row.transaction_id)
+        try:
+            with self.node.sessions() as session:
+                regulator_check(
+                    self.node,
+                    session,
+                    prosumer(session, row.seller_id),
+                    requested,
+                    datetime.now(UTC),
+                    subject=row.contract_id,
+                )
+            await self._ask_ledger(trade, row.transaction_id)
+        except IESError:
+            self._set_status(row.contract_id, "REFUSED")  # the draft ends here; the refusal is recorded
+            raise
         with self.node.transaction() as session:
             self.node.keep_message(session, row.contract_id, msg)
         return {"contract": contract_body(trade)}
@@ -365,6 +369,13 @@ class SellerDesk:
         self.schedule_publish()
         return {"contract": body}
 
+    def _set_status(self, contract_id: str, status: str) -> None:
+        with self.node.transaction() as session:
+            row = session.get(TradeRow, contract_id)
+            if row is not None:
+                row.status = status
+                row.updated_at = utcnow()
+
     def _release(self, contract_id: str, offer_id: str, requested: dict[Block, int], status: str) -> None:
         with self.node.transaction() as session:
             for block, wh in requested.items():
@@ -451,6 +462,22 @@ def install_seller(node: P2PNode, desk: SellerDesk) -> None:
                         results.append({"error": err.to_dict()})
             published = await desk.publish() if body.get("publish", True) else None
             return JSONResponse({"offers": results, "published": published})
+        except IESError as err:
+            return error_response(err)
+
+    @router.get("")
+    async def listing(request: Request) -> JSONResponse:
+        """Every offer block with what is still available and what is sold (the operator's view)."""
+        try:
+            require_operator(node, request)
+            with node.sessions() as session:
+                rows = session.scalars(
+                    select(OfferBlockRow).order_by(OfferBlockRow.offer_id, OfferBlockRow.block)
+                )
+                out = [{"offer_id": r.offer_id, "participant_id": r.participant_id, "block": r.block,
+                        "price_paise_per_kwh": r.price_paise_per_kwh, "available_wh": r.available_wh,
+                        "sold_wh": r.sold_wh} for r in rows]  # fmt: skip
+            return JSONResponse({"blocks": out})
         except IESError as err:
             return error_response(err)
 

@@ -151,11 +151,20 @@ def _wire_value(kind: str, value: int | str) -> float | str:
     return kwh_of(int(value))
 
 
-def build_series(columns: Mapping[str, Column], *, with_context: bool = True) -> dict[str, Any]:
-    """A PT15M BecknTimeSeries holding the given columns (payload type → values by block start).
+def _wire_total(kind: str, value: int | str, blocks: int) -> float | str:
+    """The wire value of an interval spanning `blocks` equal blocks: energy adds up, the rest is shared."""
+    if kind in STATUS_TYPES or kind == "PRICE_PER_KWH":
+        return _wire_value(kind, value)
+    return kwh_of(int(value) * blocks)
 
-    Interval ids count blocks from the earliest block present; a block missing from one column simply
-    has no payload of that type (the DEG rule is only that every declared type occurs somewhere).
+
+def build_series(columns: Mapping[str, Column], *, with_context: bool = True) -> dict[str, Any]:
+    """A BecknTimeSeries of 15-minute blocks holding the given columns (payload type → values by block).
+
+    Interval ids count blocks from the earliest block present. Consecutive blocks whose values are all
+    equal travel as one interval with its own `intervalPeriod` (e.g. PT1H when a seller offers the same
+    Wh each quarter of an hour): readers split it back exactly, and a day of offers is a few dozen
+    intervals instead of 96. A block missing from one column has no payload of that type.
     """
     blocks = sorted({b for col in columns.values() for b in col})
     if not blocks:
@@ -165,14 +174,29 @@ def build_series(columns: Mapping[str, Column], *, with_context: bool = True) ->
     for kind in columns:
         object_type, unit_key, unit, by = DESCRIPTORS[kind]
         descriptors.append({"objectType": object_type, "payloadType": kind, unit_key: unit, "insertedBy": by})
-    intervals = []
+    runs: list[list[Block]] = []
     for block in blocks:
+        row = tuple((kind, col.get(block)) for kind, col in columns.items())
+        if (
+            runs
+            and runs[-1][-1] == block - 1
+            and row == tuple((k, c.get(runs[-1][0])) for k, c in columns.items())
+        ):
+            runs[-1].append(block)
+        else:
+            runs.append([block])
+    intervals = []
+    for run in runs:
+        first, n = run[0], len(run)
         payloads = [
-            {"type": kind, "values": [_wire_value(kind, col[block])]}
+            {"type": kind, "values": [_wire_total(kind, col[first], n)]}
             for kind, col in columns.items()
-            if block in col
+            if first in col
         ]
-        intervals.append({"id": block - start, "payloads": payloads})
+        interval: dict[str, Any] = {"id": first - start, "payloads": payloads}
+        if n > 1:
+            interval["intervalPeriod"] = {"start": iso(block_start(first)), "duration": f"PT{15 * n}M"}
+        intervals.append(interval)
     series: dict[str, Any] = {
         "@type": "TimeSeries",
         "intervalPeriod": {"start": iso(block_start(start)), "duration": "PT15M"},
@@ -237,7 +261,8 @@ def read_series(series: Any, *, types: Iterable[str] | None = None) -> dict[str,
         )
         if first != block_floor(first):
             raise SchemaValidationFailed(f"intervals[{i}] does not start on a 15-minute boundary")
-        count = int(step / BLOCK)
+        own_step = _duration(own["duration"]) if isinstance(own, dict) and own.get("duration") else step
+        count = int(own_step / BLOCK)
         for j, payload in enumerate(interval.get("payloads") or []):
             where = f"intervals[{i}].payloads[{j}]"
             kind = payload.get("type") if isinstance(payload, dict) else None

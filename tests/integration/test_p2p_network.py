@@ -1,0 +1,309 @@
+"""P2P trading over real node processes: registry, CDS, two trading platforms, a ledger provider and a
+DISCOM for each of two regions, all signed, all over HTTP on 127.0.0.1, rules from signed Rego bundles.
+
+The south DISCOM's transformers are tiny (10 kVA) so that a large injection there is infeasible; every
+other trade is well inside the grid's limits. Tests run in file order over one network: the happy path
+first (intra- and inter-DISCOM), then each way a trade is refused or delayed, the ledger tests last.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import signal
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from ies.identity.keys import SigningKeyPair
+from ies.sandbox.launcher import is_alive, start_network, stop_network
+from ies.usecases.p2p.contract import contract_body, parse_contract
+from ies.usecases.p2p.demo_checks import check_network
+from ies.usecases.p2p.driver import Driver, DriverError
+from ies.usecases.p2p.market import IST, blocks_of_day
+from ies.usecases.p2p.sandbox import P2PTopology, build_bundles, p2p_spec
+from ies.usecases.p2p.settings import Charges
+from ies.usecases.p2p.timeseries import build_series
+
+DAY = (datetime.now(IST) + timedelta(days=2)).date()
+BLOCKS = list(blocks_of_day(DAY))
+NOON = BLOCKS[44:48]
+
+
+class P2PNet:
+    def __init__(self, driver: Driver, topo: P2PTopology, bundles: list[Path]):
+        self.d = driver
+        self.topo = topo
+        self.bundles = bundles
+        self.records: dict[str, dict[str, Any]] = {}
+
+    def ledger_trades(self) -> dict[str, list[dict[str, Any]]]:
+        return {
+            self.topo.sub(self.topo.ledger(r)): self.d.trades(self.topo.ledger(r)) for r in self.topo.regions
+        }
+
+    def platform_trades(self) -> dict[str, list[dict[str, Any]]]:
+        return {self.topo.sub(p): self.d.trades(p) for p in self.topo.platforms}
+
+    def wait_for(self, predicate: Any, timeout_s: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while not predicate():
+            assert time.monotonic() < deadline, "timed out waiting for the network"
+            time.sleep(0.3)
+
+    def caller(
+        self, platform: str, action: str, target: str, message: dict[str, Any], txn: str | None = None
+    ) -> Any:
+        spec = {"bpp_id": self.d.node(target).subscriber_id, "bpp_uri": self.d.node(target).beckn_url,
+                "message": message, "timeout_s": 30}  # fmt: skip
+        if txn:
+            spec["transaction_id"] = txn
+        return self.d.call(platform, "POST", f"/admin/caller/{action}", spec)
+
+
+@pytest.fixture(scope="module")
+def p2p(tmp_path_factory: pytest.TempPathFactory) -> Iterator[P2PNet]:
+    os.environ["IES_NODE_REGISTRY_CACHE_TTL_S"] = "0.2"
+    home = tmp_path_factory.mktemp("p2p")
+    topo = P2PTopology(2)
+    key = SigningKeyPair.generate()
+    charges = {u: Charges.model_validate({}) for u in topo.utilities}
+    bundles = build_bundles(home / "bundles", key, utilities=topo.utilities, charges=charges)
+    spec = p2p_spec(topo, bundles=bundles, trusted_key=key.public_key_b64, charges=charges, base_port=18600,
+                    grid={"south": {"transformer_kva": 10}})  # fmt: skip
+    state = start_network(spec, home / "net")
+    driver = Driver(state)
+    net = P2PNet(driver, topo, bundles)
+    try:
+        north = driver.register_connections("discom-north", [
+            {"meter_id": "MN-SELL", "customer_id": "CN1", "sanctioned_load_w": 6000, "solar_w": 6000},
+            {"meter_id": "MN-BUY", "customer_id": "CN2", "sanctioned_load_w": 5000},
+            {"meter_id": "MN-BUY2", "customer_id": "CN3", "sanctioned_load_w": 5000},
+        ])  # fmt: skip
+        south = driver.register_connections("discom-south", [
+            {"meter_id": "MS-BUY", "customer_id": "CS1", "sanctioned_load_w": 4000},
+            {"meter_id": "MS-SELL", "customer_id": "CS2", "sanctioned_load_w": 10000, "solar_w": 10000},
+        ])  # fmt: skip
+        net.records = {"N-SELL": north[0], "N-BUY": north[1], "N-BUY2": north[2], "S-BUY": south[0],
+                       "S-SELL": south[1]}  # fmt: skip
+        driver.enrol("tp-1", [{"participant_id": p, "record": net.records[p]} for p in ("N-SELL", "S-SELL")])
+        driver.enrol(
+            "tp-2", [{"participant_id": p, "record": net.records[p]} for p in ("N-BUY", "N-BUY2", "S-BUY")]
+        )
+        for region in topo.regions:
+            driver.refresh_grid(topo.ledger(region))
+        yield net
+    finally:
+        driver.close()
+        stop_network(state)
+        os.environ.pop("IES_NODE_REGISTRY_CACHE_TTL_S", None)
+
+
+def _bid(who: str, blocks: list[int], wh: int, limit: int = 700) -> dict[str, Any]:
+    return {"participant_id": who, "blocks": [{"block": b, "quantity_wh": wh, "limit_price_paise_per_kwh": limit}
+                                              for b in blocks]}  # fmt: skip
+
+
+def test_intra_and_inter_discom_trades_are_recorded_by_both_ledgers(p2p: P2PNet) -> None:
+    d = p2p.d
+    offer = d.offer("tp-1", [{"participant_id": "N-SELL", "blocks": [
+        {"block": b, "price_paise_per_kwh": 500, "available_wh": 600} for b in NOON]}])  # fmt: skip
+    assert "error" not in offer["offers"][0] and offer["published"]["offers"] == 1
+    bids = d.bid("tp-2", [_bid("N-BUY", NOON, 300), _bid("S-BUY", NOON, 250)])
+    assert all("orders" in b for b in bids)
+    run = d.trade("tp-2")
+    assert run["confirmed"] == 2 and run["refused"] == {} and run["energy_wh"] == 4 * (300 + 250)
+    ledgers = p2p.ledger_trades()
+    north = {t["buyer"]["id"]: t for t in ledgers["lp-north.ies.local"]}
+    south = {t["buyer"]["id"]: t for t in ledgers["lp-south.ies.local"]}
+    # intra-DISCOM: one ledger holds both sides; inter-DISCOM: each ledger holds its own side
+    assert north["N-BUY"]["seller"]["recorded"] and north["N-BUY"]["buyer"]["recorded"]
+    assert north["S-BUY"]["seller"]["recorded"] and not north["S-BUY"]["buyer"]["recorded"]
+    assert south["S-BUY"]["buyer"]["recorded"] and set(south) == {"S-BUY"}
+    # the contract keeps the policy version it was made under
+    for t in (north["N-BUY"], north["S-BUY"], south["S-BUY"]):
+        assert t["policy"]["name"] == "p2p-contract-policy" and t["policy"]["version"] == "1.0.0"
+        assert len(t["policy"]["hash"]) == 64
+    assert [b["requested_wh"] for b in north["N-BUY"]["blocks"]] == [300] * 4
+    assert [b["price_paise_per_kwh"] for b in north["S-BUY"]["blocks"]] == [500] * 4
+
+
+@pytest.mark.parametrize(
+    ("bid", "code"),
+    [
+        (_bid("N-BUY", [BLOCKS[50]], 6250 + 10), "POL_P2P_TRADED_POWER_OVER_CAP"),  # 500 % of 5 kW for 15 min
+        (_bid("N-BUY", [int(time.time() // 900) + 3], 100), "POL_P2P_GATE_CLOSED"),  # 8 blocks = 2 h
+        (_bid("NOBODY", [BLOCKS[50]], 100), "POL_P2P_INELIGIBLE"),
+    ],
+)
+def test_bids_breaking_a_rule_are_refused_with_the_rule_and_bundle(
+    p2p: P2PNet, bid: dict[str, Any], code: str
+) -> None:
+    with pytest.raises(DriverError) as refused:
+        p2p.d.call("tp-2", "POST", "/p2p/bids", bid)
+    assert refused.value.code == code
+    if code != "POL_P2P_INELIGIBLE":
+        assert refused.value.details["bundle"]["name"] == "p2p-regulator-rules"
+    events = p2p.d.events("tp-2")["by_rule"]
+    assert events.get(code.removeprefix("POL_P2P_"), events.get("UNKNOWN_PROSUMER", 0)) >= 1
+
+
+def test_a_forged_or_foreign_onboarding_record_makes_no_one_eligible(p2p: P2PNet) -> None:
+    forged = copy.deepcopy(p2p.records["N-BUY2"])
+    forged["sanctionedLoadW"] = 50_000  # more headroom under the cap: the DISCOM never signed that
+    foreign = copy.deepcopy(p2p.records["N-BUY2"])
+    foreign["issuer"] = "tp-1.ies.local"  # not a DISCOM this platform accepts
+    results = p2p.d.enrol("tp-2", [{"participant_id": "X1", "record": forged},
+                                   {"participant_id": "X2", "record": foreign}])  # fmt: skip
+    assert [r["error"]["details"]["rule"] for r in results] == ["SIGNATURE_INVALID", "ISSUER_NOT_ACCEPTED"]
+    assert all(r["error"]["code"] == "POL_P2P_INELIGIBLE" for r in results)
+
+
+def p2p_contract_body(p2p: P2PNet, contract_id: str) -> dict[str, Any]:
+    """The contract as the seller platform's signed on_confirm carried it (from the buyer's evidence)."""
+    evidence = p2p.d.evidence("tp-2", contract_id)
+    bodies = [m for m in evidence["messages"] if m["action"] == "on_confirm"]
+    return dict(orjson.loads(bodies[-1]["body"])["message"]["contract"])
+
+
+def test_requesting_more_than_is_available_is_refused_in_on_select(p2p: P2PNet) -> None:
+    intra = next(t for t in p2p.d.trades("tp-2") if t["buyer"]["id"] == "N-BUY")
+    contract = parse_contract(p2p_contract_body(p2p, intra["contract_id"]))
+    contract.contract_id, contract.status = "", "DRAFT"
+    contract.columns = {"REQUESTED_QTY": {NOON[0]: 400}}  # 600 offered, 300 + 250 sold already
+    answer = p2p.caller("tp-2", "select", "tp-1", {"contract": contract_body(contract)})
+    error = answer["callback"]["error"]
+    assert error["code"] == "POL_P2P_REQUESTED_EXCEEDS_AVAILABLE"
+    assert error["details"]["bundle"]["name"] == "p2p-network-policy"
+
+
+def sold(p2p: P2PNet, blocks: list[int]) -> list[int]:
+    by_block = {
+        r["block"]: r["sold_wh"] for r in p2p.d.offer_blocks("tp-1") if r["participant_id"] == "N-SELL"
+    }
+    return [by_block[b] for b in blocks]
+
+
+def test_a_repeated_confirm_gets_the_same_answer_and_counts_nothing_twice(p2p: P2PNet) -> None:
+    intra = next(t for t in p2p.d.trades("tp-2") if t["buyer"]["id"] == "N-BUY")
+    body = p2p_contract_body(p2p, intra["contract_id"])
+    before = {n: len(ts) for n, ts in p2p.ledger_trades().items()}
+    assert sold(p2p, NOON) == [550] * 4
+    for _ in range(2):
+        answer = p2p.caller("tp-2", "confirm", "tp-1", {"contract": body}, txn=intra["transaction_id"])
+        again = answer["callback"]["message"]["contract"]
+        assert again["id"] == intra["contract_id"] and again["status"]["code"] == "ACTIVE"
+    assert {n: len(ts) for n, ts in p2p.ledger_trades().items()} == before
+    assert sold(p2p, NOON) == [550] * 4
+
+
+def test_an_infeasible_feeder_injection_is_refused_at_init(p2p: P2PNet) -> None:
+    block = BLOCKS[52]
+    p2p.d.offer("tp-1", [{"participant_id": "S-SELL", "blocks": [
+        {"block": block, "price_paise_per_kwh": 300, "available_wh": 4000}]}])  # fmt: skip
+    p2p.d.bid("tp-2", [_bid("N-BUY2", [block], 4000)])  # 16 kW through a 10 kVA transformer
+    run = p2p.d.trade("tp-2")
+    assert run["confirmed"] == 0 and run["refused"] == {"FEEDER_INFEASIBLE": 1}
+    refusal = next(e for e in p2p.d.events("tp-1")["recent"] if e["rule"] == "FEEDER_INFEASIBLE")
+    assert "thermal" in refusal["message"] and "% (limit 100.0 %)" in refusal["message"]
+    assert not [t for ts in p2p.ledger_trades().values() for t in ts if t["seller"]["id"] == "S-SELL"]
+
+
+def test_late_meter_data_gives_a_provisional_then_a_final_allocation(p2p: P2PNet) -> None:
+    d = p2p.d
+    d.readings("discom-north", DAY.isoformat(), late_meters=["MN-BUY"], late_from_index=46)
+    d.readings("discom-south", DAY.isoformat())
+    provisional = d.round("lp-north", "PROVISIONAL", DAY.isoformat())
+    assert provisional["blocks_missing"] == 2  # MN-BUY's blocks 46 and 47
+    d.round("lp-south", "PROVISIONAL", DAY.isoformat())
+    intra = next(t for t in d.trades("lp-north") if t["buyer"]["id"] == "N-BUY")
+    assert [b["buyer_status"] for b in intra["blocks"]] == [
+        "PROVISIONAL",
+        "PROVISIONAL",
+        "PENDING",
+        "PENDING",
+    ]
+    assert intra["status"] == "ACTIVE" and all(b["final_alloc_wh"] is None for b in intra["blocks"])
+    early_final = d.round("lp-north", "FINAL", DAY.isoformat())  # the data is still late: not final there
+    intra = next(t for t in d.trades("lp-north") if t["buyer"]["id"] == "N-BUY")
+    assert early_final["blocks_missing"] == 2 and intra["status"] == "ACTIVE"
+    assert [b["buyer_status"] for b in intra["blocks"]][2:] == ["PENDING", "PENDING"]
+    d.release("discom-north")
+    d.round("lp-north", "FINAL", DAY.isoformat())
+    d.round("lp-south", "FINAL", DAY.isoformat())
+    p2p.wait_for(
+        lambda: not [t for ts in p2p.platform_trades().values() for t in ts if t["status"] == "ACTIVE"]
+    )
+    readings = {u: d.meter_readings(p2p.topo.discom(r), DAY.isoformat())
+                for u, r in zip(p2p.topo.utilities, p2p.topo.regions, strict=True)}  # fmt: skip
+    checks = check_network(p2p.platform_trades(), p2p.ledger_trades(),
+                           {"NORTH-DL": "lp-north.ies.local", "SOUTH-DL": "lp-south.ies.local"}, readings)  # fmt: skip
+    assert checks.ok, checks.problems
+    assert checks.trades == checks.settled == checks.flows_balanced == 2
+
+
+def test_a_ledger_that_cannot_record_undoes_the_trade_on_both_sides(p2p: P2PNet) -> None:
+    d = p2p.d
+    blocks = BLOCKS[60:62]
+    d.offer("tp-1", [{"participant_id": "N-SELL", "blocks": [
+        {"block": b, "price_paise_per_kwh": 450, "available_wh": 500} for b in blocks]}])  # fmt: skip
+    d.bid("tp-2", [_bid("S-BUY", blocks, 200)])
+    d.suspend_recording("lp-south", True)
+    try:
+        run = d.trade("tp-2")
+    finally:
+        d.suspend_recording("lp-south", False)
+    assert run["confirmed"] == 0 and run["refused"]["DEG_ASYNC_ACK_TIMEOUT"] == 1  # (the infeasible bid is
+    # still open and refused again)
+    seller_side = [t for t in d.trades("lp-north") if t["blocks"][0]["block"] == blocks[0]]
+    assert [t["status"] for t in seller_side] == ["CANCELLED"]  # recorded, then un-recorded
+    assert not [t for t in d.trades("lp-south") if t["blocks"][0]["block"] == blocks[0]]
+    assert {t["status"] for t in d.trades("tp-1") if t["blocks"][0]["block"] == blocks[0]} == {"CANCELLED"}
+    run = d.trade("tp-2")  # the offer is available again, and the bid still open
+    assert run["confirmed"] == 1 and run["energy_wh"] == 400
+
+
+def test_seller_ledger_down_at_confirm_fails_the_confirm_cleanly(p2p: P2PNet) -> None:
+    d = p2p.d
+    block = BLOCKS[64]
+    d.offer("tp-1", [{"participant_id": "N-SELL", "blocks": [
+        {"block": block, "price_paise_per_kwh": 450, "available_wh": 400}]}])  # fmt: skip
+    offer_id = next(r["offer_id"] for r in d.offer_blocks("tp-1") if r["block"] == block)
+    draft = {
+        "id": "", "status": {"code": "DRAFT"},
+        "commitments": [{"id": "c", "offer": {"id": offer_id},
+                         "commitmentAttributes": build_series({"REQUESTED_QTY": {block: 200}})}],
+        "contractAttributes": {"@type": "DEGContract", "roles": [
+            {"role": "buyerPlatform", "participantId": "tp-2.ies.local"},
+            {"role": "buyerDiscom", "participantId": "NORTH-DL"}]},
+        "participants": [
+            {"id": "N-BUY2", "role": "buyerPlatform", "participantAttributes": {
+                "@type": "EnergyCustomer", "meterId": "MN-BUY2", "utilityCustomerId": "CN3",
+                "utilityId": "NORTH-DL", "platformId": "tp-2.ies.local"}},
+            {"id": "NORTH-DL", "role": "buyerDiscom", "participantAttributes": {
+                "@type": "DiscomLedgerProvider", "utilityId": "NORTH-DL", "ledgerId": "lp-north.ies.local"}},
+        ],
+    }  # fmt: skip
+    selected = p2p.caller("tp-2", "select", "tp-1", {"contract": draft})
+    txn = selected["transaction_id"]
+    contract = selected["callback"]["message"]["contract"]
+    inited = p2p.caller("tp-2", "init", "tp-1", {"contract": contract}, txn=txn)
+    assert "error" not in inited["callback"]
+    lp = d.node("lp-north")
+    os.kill(lp.pid, signal.SIGTERM)  # this test started the node: stop it by its id
+    deadline = time.monotonic() + 10
+    while is_alive(lp.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    confirmed = p2p.caller("tp-2", "confirm", "tp-1", {"contract": contract}, txn=txn)
+    error = confirmed["callback"]["error"]
+    assert error["code"] == "DEG_ASYNC_ACK_TIMEOUT"
+    failed = next(t for t in d.trades("tp-1") if t["contract_id"] == contract["id"])
+    assert failed["status"] == "FAILED" and not failed["seller"]["recorded"]
+    assert [r["sold_wh"] for r in d.offer_blocks("tp-1") if r["block"] == block] == [
+        0
+    ]  # reservation released
