@@ -56,7 +56,10 @@ class VerifiedCredential:
 
     `credential` is the credential in the VC Data Model shape whatever the format: the JSON-LD document
     without its proof, the JWT payload, or the SD-JWT payload with only the disclosed claims put back.
-    `raw` is exactly what was verified (a dict or the compact string): the DeDi revocation registry hashes it.
+    `raw` is exactly what was verified (a dict or the compact string), for callers that store or forward
+    the credential as they received it. The DeDi revocation registry does not hash it: its record key is
+    the SHA-256 of the credential's `id` (`ies.credentials.status.revocation_hash`), the one value every
+    proof format carries unchanged (and a hash of the content could not appear in the credential it hashes).
     """
 
     format: ProofFormat

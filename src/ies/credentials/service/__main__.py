@@ -4,8 +4,10 @@
     python -m ies.credentials.service verifier --port 8300 --override did:web:issuer.ies.local=http://127.0.0.1:8200
 
 Why a runner here: a verifier is a separate party with no node folder, store or keys — it only resolves
-DIDs and reads status lists — and until every node build wires the ISSUER role itself, an issuer node is
-the ordinary node app with `install_issuer` applied. `ies vc serve-verifier` calls the same code.
+DIDs and reads status lists. `ies vc serve-verifier` calls the same code. A node whose config names the
+ISSUER role installs the issuer itself (`ies.node.runtime.ROLE_INSTALLERS`), so `python -m ies.node` and
+`ies network up` serve it too; `issuer --config` runs the same node app and applies `install_issuer` only
+to a node that did not.
 """
 
 from __future__ import annotations
