@@ -1,9 +1,9 @@
 """`python -m ies.policy CONFIG`: run a node with the policy layer installed.
 
-Until the node app installs the policy layer itself, this is how a sandbox data custodian runs: the same
-`create_app` as `python -m ies.node`, plus `ies.policy.install`. The node config's
-`[node.settings.policy]` table chooses the catalogue, the sources (`sources = "sandbox"` for synthetic
-data) and `ot_port`, on which the operational endpoint gets its own listener.
+Every node now installs the policy layer as it is built (`NodeRuntime`), so this is the same as
+`python -m ies.node`; it stays for existing scripts. The node config's `[node.settings.policy]` table
+chooses the catalogue, the sources (`sources = "sandbox"` for synthetic data) and `ot_port`, on which the
+operational endpoint gets its own listener.
 """
 
 from __future__ import annotations

@@ -131,6 +131,11 @@ def install(
     Keyword arguments win over the node config's `[node.settings.policy]` table, which may give
     `trusted_keys` (base64 publisher keys), `catalogue_file`, `sources = "sandbox"` and `ot_port` (serve
     the operational endpoint on its own listener as well)."""
+    existing = getattr(rt, "policy", None)
+    if isinstance(existing, PolicyLayer):  # every node installs the layer once, as it is built
+        if app is not None:
+            app.state.policy = existing
+        return existing
     cfg = rt.cfg
     settings = cfg.settings.get("policy", {}) if isinstance(cfg.settings.get("policy"), dict) else {}
     bundles = BundleStore(rt.engine)
@@ -184,6 +189,7 @@ def install(
         admin_router(layer, rt.admin_token),
         operational_router(ot_router),
     ]
+    rt.policy = layer
     if app is None:
         rt.routers.extend(routers)
     else:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 from ies.errors import NotFoundError, SchemaValidationFailed
+from ies.exchange.context import is_callback
 from ies.exchange.inbound import ExchangeRouter, InboundMessage
 from ies.policy.catalogue import DataCatalogue, DatasetDecl
 from ies.policy.decision import ConsentCheck, Decision, DecisionPoint, Granularity
@@ -102,6 +103,9 @@ def policy_hook(
     """The `policy=` hook of an ExchangeRouter: raise PolicyError to NACK, return to go on."""
 
     async def check(msg: InboundMessage) -> None:
+        if is_callback(msg.action):
+            # A callback answers a request this node made; the data in it was decided on by its sender.
+            return
         commands = find_commands(msg.message)
         if commands and not operational:
             # Pillar 1: control commands never travel over the informational endpoint. The bundle
