@@ -197,6 +197,7 @@ def to_request_credential(
     key: Any,
     issuer: Mapping[str, Any],
     format: str = "eddsa-jcs-2022",
+    created: datetime | None = None,
 ) -> dict[str, Any] | str:
     """A MeterDataRequestCredential for this consent, issued with `key` (an `ies.credentials.IssuerKey`)."""
     from ies.credentials import issue
@@ -213,7 +214,7 @@ def to_request_credential(
             "meterDataRequest": to_meter_data_request(artefact),
         },
     }
-    return issue(credential, key=key, format=format)
+    return issue(credential, key=key, format=format, created=created)
 
 
 def request_of_credential(

@@ -65,9 +65,7 @@ def _do(s: ConsentStore, consent_id: str, action: Action, kind: ActorKind, clock
     if action is Action.APPROVE:
         artefact = s.get(consent_id, history=False).artefact
         if kind is ActorKind.PORTAL:
-            sig = attest_as_portal(
-                artefact, PROVIDER_KEY, provider_id=PROVIDER, key_id="k1", evidence=OTP
-            )
+            sig = attest_as_portal(artefact, PROVIDER_KEY, provider_id=PROVIDER, key_id="k1", evidence=OTP)
             return s.approve(consent_id, sig, PORTAL, provider_key=PROVIDER_KEY.public_key)
         sig = sign_as_principal(artefact, PRINCIPAL_KEY)
         return s.approve(
