@@ -61,7 +61,12 @@ def p2p(
             console.print(line, highlight=False, markup=False)
         for path in write_outputs(report, result, out):
             console.print(f"wrote {path}", highlight=False)
-        if not result.checks.ok or report["metrics"]["audit_pass_rate"] < 1:
+        disputes = report["disputes"]
+        if (
+            not result.checks.ok
+            or report["metrics"]["audit_pass_rate"] < 1
+            or disputes["consistent"] < disputes["checked"]
+        ):
             raise fail("some checks failed (see above)")
 
 

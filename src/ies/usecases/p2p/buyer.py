@@ -44,6 +44,8 @@ from ies.usecases.p2p.tables import BidRow
 
 __all__ = ["BuyerDesk", "install_buyer"]
 
+REQUEST_TIMEOUT_S = 60.0  # a callback slower than this fails the proposal (refused NET_CALLBACK_TIMEOUT)
+
 
 @dataclass
 class Proposal:
@@ -178,7 +180,7 @@ class BuyerDesk:
         self, url: str, action: str, message: dict[str, Any], txn: str, bpp: Any
     ) -> dict[str, Any]:
         ctx = self.node.context(action, bpp=bpp, transaction_id=txn)
-        ack, callback = await self.node.runtime.client.request(url, ctx, message, timeout_s=30)
+        ack, callback = await self.node.runtime.client.request(url, ctx, message, timeout_s=REQUEST_TIMEOUT_S)
         if not ack.ok:
             err = ack.error or {}
             raise TradeRefused(

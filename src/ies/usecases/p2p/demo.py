@@ -26,6 +26,7 @@ from ies.identity.keys import SigningKeyPair
 from ies.sandbox.launcher import start_network, stop_network
 from ies.usecases.p2p.demo_checks import Checks, check_network, refusals_by_rule
 from ies.usecases.p2p.demo_population import Prosumer, bids_for, offers_for, population
+from ies.usecases.p2p.dispute import verify_bundle
 from ies.usecases.p2p.driver import Driver
 from ies.usecases.p2p.market import BLOCKS_PER_DAY, blocks_of_day
 from ies.usecases.p2p.sandbox import P2PTopology, build_bundles, p2p_spec
@@ -59,6 +60,7 @@ class DemoResult:
     checks: Checks
     charges: dict[str, Charges]
     timings: dict[str, float] = field(default_factory=dict)
+    disputes: dict[str, Any] = field(default_factory=dict)
 
 
 def run_demo(
@@ -165,9 +167,10 @@ def _run(
         *[topo.discom(r) for r in topo.regions],
     ]
     audit = {n: d.audit(n) for n in names if n != "cds"}
+    disputes = _dispute_sample(d, platforms)
     refusals = refusals_by_rule(d.events(n) for n in names if n != "cds")
     return DemoResult(day, people, platforms, ledgers, readings, trade_runs, rounds, refusals, audit, checks,
-                      charges, timings)  # fmt: skip
+                      charges, timings, disputes)  # fmt: skip
 
 
 def _refused_bids(d: Driver, topo: P2PTopology, people: list[Prosumer], day: date) -> None:
@@ -213,6 +216,15 @@ def _wait_converged(
         if not pending or time.monotonic() > deadline:
             return platforms, ledgers
         time.sleep(0.5)
+
+
+def _dispute_sample(d: Driver, platforms: dict[str, list[dict[str, Any]]], sample: int = 3) -> dict[str, Any]:
+    """Gather the evidence of a few settled trades and recompute them independently (`ies p2p`)."""
+    settled = sorted({t["contract_id"] for ts in platforms.values() for t in ts if t["status"] == "COMPLETE"})
+    picked = settled[:: max(1, len(settled) // sample)][:sample]
+    reports = {cid: verify_bundle(d.gather_evidence(cid)).to_dict() for cid in picked}
+    return {"checked": len(reports), "consistent": sum(1 for r in reports.values() if r["ok"]),
+            "findings": [f for r in reports.values() for f in r["findings"]]}  # fmt: skip
 
 
 def money_by_role(platforms: dict[str, list[dict[str, Any]]]) -> dict[str, int]:

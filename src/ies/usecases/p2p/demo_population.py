@@ -38,9 +38,11 @@ def population(count: int, regions: list[str], platforms: list[str], seed: int =
     people = []
     for i in range(count):
         region = regions[i % len(regions)]
-        platform = platforms[(i // len(regions)) % len(platforms)]
+        platform = platforms[(i // (2 * len(regions))) % len(platforms)]
         load = rng.choice((3000, 4000, 5000, 6000, 8000, 10000))
-        solar = rng.choice((3000, 4000, 5000, 6000)) if i % 2 == 0 else 0
+        solar = (
+            rng.choice((3000, 4000, 5000, 6000)) if (i // len(regions)) % 2 == 0 else 0
+        )  # both regions sell
         people.append(
             Prosumer(f"P{i + 1:04d}", f"M-{region[:1].upper()}{i + 1:05d}", f"C{i + 1:06d}", region, platform,
                      load, solar)

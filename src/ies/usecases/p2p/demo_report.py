@@ -108,6 +108,7 @@ def build_report(result: DemoResult) -> dict[str, Any]:
         "refusals_by_rule": result.refusals,
         "rounds": result.rounds,
         "checks": result.checks.to_dict(),
+        "disputes": result.disputes,
         "metrics": {
             "share_of_transactions_with_ies_identifiers": round(with_ids / len(trades), 4) if trades else 0.0,
             "audit_pass_rate": round(audit_ok / len(result.audit), 4) if result.audit else 0.0,
@@ -140,6 +141,9 @@ def render_text(report: dict[str, Any]) -> list[str]:
           f"blocks without data {r['blocks_missing']:>4}  settled {r['settled']:>5}" for r in report["rounds"]],
         "checks: " + ", ".join(f"{k} {v}" for k, v in report["checks"].items() if k != "problems"),
         *[f"  problem: {p}" for p in report["checks"]["problems"][:10]],
+        f"dispute evidence: {report['disputes'].get('consistent', 0)} of {report['disputes'].get('checked', 0)} "
+        "sampled trades recomputed independently and consistent",
+        *[f"  finding: {f}" for f in report["disputes"].get("findings", [])[:5]],
         "seed §12.6.2 metrics:",
         f"  transactions with IES identifiers  {m['share_of_transactions_with_ies_identifiers']:.1%}",
         f"  audit pass rate                    {m['audit_pass_rate']:.1%}",

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from ies.errors import IESError
+from ies.errors import IESError, NotFoundError
 from ies.sandbox.network import NetworkState, NodeState
 
 __all__ = ["Driver", "DriverError"]
@@ -123,3 +123,28 @@ class Driver:
 
     def evidence(self, name: str, contract_id: str) -> dict[str, Any]:
         return dict(self.call(name, "GET", f"/p2p/evidence/{contract_id}"))
+
+    def gather_evidence(self, contract_id: str) -> dict[str, Any]:
+        """A dispute bundle: every platform's and ledger's part, the signers' keys from the registry."""
+        parts: list[dict[str, Any]] = []
+        for node in self.state.nodes:
+            if not {"BAP", "BPP", "LEDGER"} & set(node.roles):
+                continue
+            try:
+                parts.append(self.evidence(node.name, contract_id))
+            except DriverError as err:
+                if err.code != "NOT_FOUND":
+                    raise
+        if not parts:
+            raise NotFoundError(f"no node of this network holds trade {contract_id}")
+        registry = next(n for n in self.state.nodes if "REGISTRY" in n.roles)
+        keys: dict[str, dict[str, str]] = {}
+        for signer in sorted({m["signer"] for p in parts for m in p["messages"]}):
+            resp = self.http.post(f"{registry.url}/lookup", json={"subscriber_id": signer})
+            rows = resp.json() if resp.status_code == 200 else []
+            keys[signer] = {
+                str(r["key_id"]): str(r["signing_public_key"]) for r in rows if isinstance(r, dict)
+            }
+        pinned = next((p["policy_bundle"] for p in parts if p.get("policy_bundle")), None)
+        return {"contract_id": contract_id, "network": self.state.network_id, "parts": parts, "keys": keys,
+                "policy_bundle": pinned}  # fmt: skip

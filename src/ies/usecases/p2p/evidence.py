@@ -12,6 +12,7 @@ trade's blocks, which pro-rata and FIFO allocation depend on); and the allocatio
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -65,7 +66,17 @@ def collect(node: P2PNode, contract_id: str) -> dict[str, Any]:
              "started_at": r.started_at.isoformat(), "summary": r.summary}
             for r in session.scalars(select(RoundRow).where(RoundRow.first_block <= first, RoundRow.last_block > first))
         ]  # fmt: skip
+    policy_bundle = None
+    if node.rules is not None and row.policy_name:
+        pinned = node.rules.pinned("contract", row.policy_name, row.policy_version, row.policy_hash)
+        if pinned is not None:
+            policy_bundle = {
+                **pinned.ref.to_dict(),
+                "archive_b64": base64.b64encode(pinned.bundle.archive).decode("ascii"),
+                "publisher_key": str(pinned.bundle.signature["public_key"]),
+            }
     return {
+        "policy_bundle": policy_bundle,
         "node": node.subscriber_id,
         "role": node.settings.role,
         "utility_id": node.settings.utility_id,
