@@ -59,8 +59,12 @@ class P2PNet:
     def caller(
         self, platform: str, action: str, target: str, message: dict[str, Any], txn: str | None = None
     ) -> Any:
-        spec = {"bpp_id": self.d.node(target).subscriber_id, "bpp_uri": self.d.node(target).beckn_url,
-                "message": message, "timeout_s": 30}  # fmt: skip
+        spec = {
+            "bpp_id": self.d.node(target).subscriber_id,
+            "bpp_uri": self.d.node(target).beckn_url,
+            "message": message,
+            "timeout_s": 30,
+        }
         if txn:
             spec["transaction_id"] = txn
         return self.d.call(platform, "POST", f"/admin/caller/{action}", spec)
@@ -74,23 +78,40 @@ def p2p(tmp_path_factory: pytest.TempPathFactory) -> Iterator[P2PNet]:
     key = SigningKeyPair.generate()
     charges = {u: Charges.model_validate({}) for u in topo.utilities}
     bundles = build_bundles(home / "bundles", key, utilities=topo.utilities, charges=charges)
-    spec = p2p_spec(topo, bundles=bundles, trusted_key=key.public_key_b64, charges=charges, base_port=18600,
-                    grid={"south": {"transformer_kva": 10}})  # fmt: skip
+    spec = p2p_spec(
+        topo,
+        bundles=bundles,
+        trusted_key=key.public_key_b64,
+        charges=charges,
+        base_port=18600,
+        grid={"south": {"transformer_kva": 10}},
+    )
     state = start_network(spec, home / "net")
     driver = Driver(state)
     net = P2PNet(driver, topo, bundles)
     try:
-        north = driver.register_connections("discom-north", [
-            {"meter_id": "MN-SELL", "customer_id": "CN1", "sanctioned_load_w": 6000, "solar_w": 6000},
-            {"meter_id": "MN-BUY", "customer_id": "CN2", "sanctioned_load_w": 5000},
-            {"meter_id": "MN-BUY2", "customer_id": "CN3", "sanctioned_load_w": 5000},
-        ])  # fmt: skip
-        south = driver.register_connections("discom-south", [
-            {"meter_id": "MS-BUY", "customer_id": "CS1", "sanctioned_load_w": 4000},
-            {"meter_id": "MS-SELL", "customer_id": "CS2", "sanctioned_load_w": 10000, "solar_w": 10000},
-        ])  # fmt: skip
-        net.records = {"N-SELL": north[0], "N-BUY": north[1], "N-BUY2": north[2], "S-BUY": south[0],
-                       "S-SELL": south[1]}  # fmt: skip
+        north = driver.register_connections(
+            "discom-north",
+            [
+                {"meter_id": "MN-SELL", "customer_id": "CN1", "sanctioned_load_w": 6000, "solar_w": 6000},
+                {"meter_id": "MN-BUY", "customer_id": "CN2", "sanctioned_load_w": 5000},
+                {"meter_id": "MN-BUY2", "customer_id": "CN3", "sanctioned_load_w": 5000},
+            ],
+        )
+        south = driver.register_connections(
+            "discom-south",
+            [
+                {"meter_id": "MS-BUY", "customer_id": "CS1", "sanctioned_load_w": 4000},
+                {"meter_id": "MS-SELL", "customer_id": "CS2", "sanctioned_load_w": 10000, "solar_w": 10000},
+            ],
+        )
+        net.records = {
+            "N-SELL": north[0],
+            "N-BUY": north[1],
+            "N-BUY2": north[2],
+            "S-BUY": south[0],
+            "S-SELL": south[1],
+        }
         driver.enrol("tp-1", [{"participant_id": p, "record": net.records[p]} for p in ("N-SELL", "S-SELL")])
         driver.enrol(
             "tp-2", [{"participant_id": p, "record": net.records[p]} for p in ("N-BUY", "N-BUY2", "S-BUY")]
@@ -105,14 +126,23 @@ def p2p(tmp_path_factory: pytest.TempPathFactory) -> Iterator[P2PNet]:
 
 
 def _bid(who: str, blocks: list[int], wh: int, limit: int = 700) -> dict[str, Any]:
-    return {"participant_id": who, "blocks": [{"block": b, "quantity_wh": wh, "limit_price_paise_per_kwh": limit}
-                                              for b in blocks]}  # fmt: skip
+    return {
+        "participant_id": who,
+        "blocks": [{"block": b, "quantity_wh": wh, "limit_price_paise_per_kwh": limit} for b in blocks],
+    }
 
 
 def test_intra_and_inter_discom_trades_are_recorded_by_both_ledgers(p2p: P2PNet) -> None:
     d = p2p.d
-    offer = d.offer("tp-1", [{"participant_id": "N-SELL", "blocks": [
-        {"block": b, "price_paise_per_kwh": 500, "available_wh": 600} for b in NOON]}])  # fmt: skip
+    offer = d.offer(
+        "tp-1",
+        [
+            {
+                "participant_id": "N-SELL",
+                "blocks": [{"block": b, "price_paise_per_kwh": 500, "available_wh": 600} for b in NOON],
+            }
+        ],
+    )
     assert "error" not in offer["offers"][0] and offer["published"]["offers"] == 1
     bids = d.bid("tp-2", [_bid("N-BUY", NOON, 300), _bid("S-BUY", NOON, 250)])
     assert all("orders" in b for b in bids)
@@ -158,8 +188,9 @@ def test_a_forged_or_foreign_onboarding_record_makes_no_one_eligible(p2p: P2PNet
     forged["sanctionedLoadW"] = 50_000  # more headroom under the cap: the DISCOM never signed that
     foreign = copy.deepcopy(p2p.records["N-BUY2"])
     foreign["issuer"] = "tp-1.ies.local"  # not a DISCOM this platform accepts
-    results = p2p.d.enrol("tp-2", [{"participant_id": "X1", "record": forged},
-                                   {"participant_id": "X2", "record": foreign}])  # fmt: skip
+    results = p2p.d.enrol(
+        "tp-2", [{"participant_id": "X1", "record": forged}, {"participant_id": "X2", "record": foreign}]
+    )
     assert [r["error"]["details"]["rule"] for r in results] == ["SIGNATURE_INVALID", "ISSUER_NOT_ACCEPTED"]
     assert all(r["error"]["code"] == "POL_P2P_INELIGIBLE" for r in results)
 
@@ -204,8 +235,15 @@ def test_a_repeated_confirm_gets_the_same_answer_and_counts_nothing_twice(p2p: P
 
 def test_an_infeasible_feeder_injection_is_refused_at_init(p2p: P2PNet) -> None:
     block = BLOCKS[52]
-    p2p.d.offer("tp-1", [{"participant_id": "S-SELL", "blocks": [
-        {"block": block, "price_paise_per_kwh": 300, "available_wh": 4000}]}])  # fmt: skip
+    p2p.d.offer(
+        "tp-1",
+        [
+            {
+                "participant_id": "S-SELL",
+                "blocks": [{"block": block, "price_paise_per_kwh": 300, "available_wh": 4000}],
+            }
+        ],
+    )
     p2p.d.bid("tp-2", [_bid("N-BUY2", [block], 4000)])  # 16 kW through a 10 kVA transformer
     run = p2p.d.trade("tp-2")
     assert run["confirmed"] == 0 and run["refused"] == {"FEEDER_INFEASIBLE": 1}
@@ -239,10 +277,16 @@ def test_late_meter_data_gives_a_provisional_then_a_final_allocation(p2p: P2PNet
     p2p.wait_for(
         lambda: not [t for ts in p2p.platform_trades().values() for t in ts if t["status"] == "ACTIVE"]
     )
-    readings = {u: d.meter_readings(p2p.topo.discom(r), DAY.isoformat())
-                for u, r in zip(p2p.topo.utilities, p2p.topo.regions, strict=True)}  # fmt: skip
-    checks = check_network(p2p.platform_trades(), p2p.ledger_trades(),
-                           {"NORTH-DL": "lp-north.ies.local", "SOUTH-DL": "lp-south.ies.local"}, readings)  # fmt: skip
+    readings = {
+        u: d.meter_readings(p2p.topo.discom(r), DAY.isoformat())
+        for u, r in zip(p2p.topo.utilities, p2p.topo.regions, strict=True)
+    }
+    checks = check_network(
+        p2p.platform_trades(),
+        p2p.ledger_trades(),
+        {"NORTH-DL": "lp-north.ies.local", "SOUTH-DL": "lp-south.ies.local"},
+        readings,
+    )
     assert checks.ok, checks.problems
     assert checks.trades == checks.settled == checks.flows_balanced == 2
 
@@ -250,8 +294,15 @@ def test_late_meter_data_gives_a_provisional_then_a_final_allocation(p2p: P2PNet
 def test_a_ledger_that_cannot_record_undoes_the_trade_on_both_sides(p2p: P2PNet) -> None:
     d = p2p.d
     blocks = BLOCKS[60:62]
-    d.offer("tp-1", [{"participant_id": "N-SELL", "blocks": [
-        {"block": b, "price_paise_per_kwh": 450, "available_wh": 500} for b in blocks]}])  # fmt: skip
+    d.offer(
+        "tp-1",
+        [
+            {
+                "participant_id": "N-SELL",
+                "blocks": [{"block": b, "price_paise_per_kwh": 450, "available_wh": 500} for b in blocks],
+            }
+        ],
+    )
     d.bid("tp-2", [_bid("S-BUY", blocks, 200)])
     d.suspend_recording("lp-south", True)
     try:
@@ -271,24 +322,56 @@ def test_a_ledger_that_cannot_record_undoes_the_trade_on_both_sides(p2p: P2PNet)
 def test_seller_ledger_down_at_confirm_fails_the_confirm_cleanly(p2p: P2PNet) -> None:
     d = p2p.d
     block = BLOCKS[64]
-    d.offer("tp-1", [{"participant_id": "N-SELL", "blocks": [
-        {"block": block, "price_paise_per_kwh": 450, "available_wh": 400}]}])  # fmt: skip
+    d.offer(
+        "tp-1",
+        [
+            {
+                "participant_id": "N-SELL",
+                "blocks": [{"block": block, "price_paise_per_kwh": 450, "available_wh": 400}],
+            }
+        ],
+    )
     offer_id = next(r["offer_id"] for r in d.offer_blocks("tp-1") if r["block"] == block)
     draft = {
-        "id": "", "status": {"code": "DRAFT"},
-        "commitments": [{"id": "c", "offer": {"id": offer_id},
-                         "commitmentAttributes": build_series({"REQUESTED_QTY": {block: 200}})}],
-        "contractAttributes": {"@type": "DEGContract", "roles": [
-            {"role": "buyerPlatform", "participantId": "tp-2.ies.local"},
-            {"role": "buyerDiscom", "participantId": "NORTH-DL"}]},
-        "participants": [
-            {"id": "N-BUY2", "role": "buyerPlatform", "participantAttributes": {
-                "@type": "EnergyCustomer", "meterId": "MN-BUY2", "utilityCustomerId": "CN3",
-                "utilityId": "NORTH-DL", "platformId": "tp-2.ies.local"}},
-            {"id": "NORTH-DL", "role": "buyerDiscom", "participantAttributes": {
-                "@type": "DiscomLedgerProvider", "utilityId": "NORTH-DL", "ledgerId": "lp-north.ies.local"}},
+        "id": "",
+        "status": {"code": "DRAFT"},
+        "commitments": [
+            {
+                "id": "c",
+                "offer": {"id": offer_id},
+                "commitmentAttributes": build_series({"REQUESTED_QTY": {block: 200}}),
+            }
         ],
-    }  # fmt: skip
+        "contractAttributes": {
+            "@type": "DEGContract",
+            "roles": [
+                {"role": "buyerPlatform", "participantId": "tp-2.ies.local"},
+                {"role": "buyerDiscom", "participantId": "NORTH-DL"},
+            ],
+        },
+        "participants": [
+            {
+                "id": "N-BUY2",
+                "role": "buyerPlatform",
+                "participantAttributes": {
+                    "@type": "EnergyCustomer",
+                    "meterId": "MN-BUY2",
+                    "utilityCustomerId": "CN3",
+                    "utilityId": "NORTH-DL",
+                    "platformId": "tp-2.ies.local",
+                },
+            },
+            {
+                "id": "NORTH-DL",
+                "role": "buyerDiscom",
+                "participantAttributes": {
+                    "@type": "DiscomLedgerProvider",
+                    "utilityId": "NORTH-DL",
+                    "ledgerId": "lp-north.ies.local",
+                },
+            },
+        ],
+    }
     selected = p2p.caller("tp-2", "select", "tp-1", {"contract": draft})
     txn = selected["transaction_id"]
     contract = selected["callback"]["message"]["contract"]

@@ -54,8 +54,15 @@ def p2p(
         if trading_day < (datetime.now(IST) + timedelta(days=1)).date():
             raise UsageError("--date must be tomorrow or later: gate closure is 2 hours before each block")
         with tempfile.TemporaryDirectory(prefix="ies-p2p-demo-") as home:
-            result = run_demo(prosumers, discoms, trading_day, Path(home), base_port=base_port, seed=seed,
-                              progress=lambda m: console.print(f"[dim]{m}[/dim]", highlight=False))  # fmt: skip
+            result = run_demo(
+                prosumers,
+                discoms,
+                trading_day,
+                Path(home),
+                base_port=base_port,
+                seed=seed,
+                progress=lambda m: console.print(f"[dim]{m}[/dim]", highlight=False),
+            )
         report = build_report(result)
         for line in render_text(report):
             console.print(line, highlight=False, markup=False)

@@ -79,12 +79,18 @@ def verify_evidence(
         if as_json:
             print_json(report.to_dict())
         else:
-            console.print(f"trade {report.contract_id}: {report.messages_verified} signed messages verified; "
-                          f"policy {report.policy.get('name')} {report.policy.get('version')}", highlight=False)  # fmt: skip
+            console.print(
+                f"trade {report.contract_id}: {report.messages_verified} signed messages verified; "
+                f"policy {report.policy.get('name')} {report.policy.get('version')}",
+                highlight=False,
+            )
             for b in report.blocks:
-                console.print(f"  block {b['block']}: requested {b['requested_wh']} Wh, buyer {b['buyer_alloc_wh']}, "
-                              f"seller {b['seller_alloc_wh']}, FINAL_ALLOC {b['final_alloc_wh']} Wh "
-                              f"at {b['price_paise_per_kwh']} paise/kWh", highlight=False)  # fmt: skip
+                console.print(
+                    f"  block {b['block']}: requested {b['requested_wh']} Wh, buyer {b['buyer_alloc_wh']}, "
+                    f"seller {b['seller_alloc_wh']}, FINAL_ALLOC {b['final_alloc_wh']} Wh "
+                    f"at {b['price_paise_per_kwh']} paise/kWh",
+                    highlight=False,
+                )
             for line in report.recomputed_flows:
                 console.print(
                     f"  {line['kind']:<18} {line['role']:<15} {line['valuePaise']:>8} paise", highlight=False

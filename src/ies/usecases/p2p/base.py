@@ -104,15 +104,21 @@ class P2PNode:
         self.audit(session, "p2p.refusal", subject[:255], {"rule": rule, "message": message, **bundle})
 
     def decided(self, session: Session, subject: str, checks: dict[str, dict[str, str]]) -> None:
-        """Record an accepting decision: which rule sets allowed it, under which bundle (name, version, hash)."""
+        """Record an accepting decision: which rule sets allowed it, under which bundles."""
         for what, bundle in checks.items():
             session.add(
                 EventRow(
-                    at=utcnow(), kind="decision", rule=f"{what.upper()}_ALLOW", subject=subject[:255], message="allowed",
-                    bundle_name=bundle.get("name", ""), bundle_version=bundle.get("version", ""),
-                    bundle_hash=bundle.get("hash", ""), details={},
+                    at=utcnow(),
+                    kind="decision",
+                    rule=f"{what.upper()}_ALLOW",
+                    subject=subject[:255],
+                    message="allowed",
+                    bundle_name=bundle.get("name", ""),
+                    bundle_version=bundle.get("version", ""),
+                    bundle_hash=bundle.get("hash", ""),
+                    details={},
                 )
-            )  # fmt: skip
+            )
 
     def keep_message(self, session: Session, contract_id: str, msg: InboundMessage) -> None:
         session.add(

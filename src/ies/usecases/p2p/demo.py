@@ -37,13 +37,23 @@ __all__ = ["DemoResult", "run_demo"]
 Progress = Callable[[str], None]
 CATALOGUE_SETTLE_S = 2.0
 CHARGES = {
-    "NORTH-DL": {"wheeling_paise_per_kwh": 60, "cross_subsidy_paise_per_kwh": 40, "loss_basis_points": 350,
-                 "deviation_paise_per_kwh": 450, "import_tariff_paise_per_kwh": 800,
-                 "export_rate_paise_per_kwh": 300},
-    "SOUTH-DL": {"wheeling_paise_per_kwh": 55, "cross_subsidy_paise_per_kwh": 35, "loss_basis_points": 300,
-                 "deviation_paise_per_kwh": 420, "import_tariff_paise_per_kwh": 750,
-                 "export_rate_paise_per_kwh": 280},
-}  # fmt: skip
+    "NORTH-DL": {
+        "wheeling_paise_per_kwh": 60,
+        "cross_subsidy_paise_per_kwh": 40,
+        "loss_basis_points": 350,
+        "deviation_paise_per_kwh": 450,
+        "import_tariff_paise_per_kwh": 800,
+        "export_rate_paise_per_kwh": 300,
+    },
+    "SOUTH-DL": {
+        "wheeling_paise_per_kwh": 55,
+        "cross_subsidy_paise_per_kwh": 35,
+        "loss_basis_points": 300,
+        "deviation_paise_per_kwh": 420,
+        "import_tariff_paise_per_kwh": 750,
+        "export_rate_paise_per_kwh": 280,
+    },
+}
 
 
 @dataclass
@@ -64,9 +74,15 @@ class DemoResult:
 
 
 def run_demo(
-    prosumers: int, discoms: int, day: date, home: Path, *, progress: Progress = lambda _m: None,
-    base_port: int = 18900, seed: int = 42,
-) -> DemoResult:  # fmt: skip
+    prosumers: int,
+    discoms: int,
+    day: date,
+    home: Path,
+    *,
+    progress: Progress = lambda _m: None,
+    base_port: int = 18900,
+    seed: int = 42,
+) -> DemoResult:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     topology = P2PTopology(discoms)
@@ -87,17 +103,30 @@ def run_demo(
 
 
 def _run(
-    d: Driver, topo: P2PTopology, charges: dict[str, Charges], count: int, day: date, progress: Progress,
-    seed: int, timings: dict[str, float],
-) -> DemoResult:  # fmt: skip
+    d: Driver,
+    topo: P2PTopology,
+    charges: dict[str, Charges],
+    count: int,
+    day: date,
+    progress: Progress,
+    seed: int,
+    timings: dict[str, float],
+) -> DemoResult:
     rng = random.Random(seed)
     people = population(count, list(topo.regions), topo.platforms, seed)
     t = time.perf_counter()
     records: dict[str, dict[str, Any]] = {}
     for region in topo.regions:
         mine = [p for p in people if p.region == region]
-        specs = [{"meter_id": p.meter_id, "customer_id": p.customer_id, "sanctioned_load_w": p.sanctioned_load_w,
-                  "solar_w": p.solar_w} for p in mine]  # fmt: skip
+        specs = [
+            {
+                "meter_id": p.meter_id,
+                "customer_id": p.customer_id,
+                "sanctioned_load_w": p.sanctioned_load_w,
+                "solar_w": p.solar_w,
+            }
+            for p in mine
+        ]
         for p, record in zip(mine, d.register_connections(topo.discom(region), specs), strict=True):
             records[p.participant_id] = record
     for platform in topo.platforms:
@@ -113,7 +142,7 @@ def _run(
         d.refresh_grid(topo.ledger(region))
     timings["onboarding_s"] = time.perf_counter() - t
     progress(
-        f"onboarded {len(people)} prosumers on {len(topo.regions)} DISCOM(s) and {len(topo.platforms)} platforms"
+        f"onboarded {len(people)} prosumers on {len(topo.regions)} DISCOM(s), {len(topo.platforms)} platforms"
     )
 
     t = time.perf_counter()
@@ -129,8 +158,10 @@ def _run(
     for platform in topo.platforms:
         time.sleep(CATALOGUE_SETTLE_S)  # let the previous platform's sales reach the CDS (republished)
         trade_runs[platform] = d.trade(platform, concurrency=8)
-        progress(f"{platform}: {trade_runs[platform]['confirmed']} trades confirmed "
-                 f"({trade_runs[platform]['trades_per_s']} trades/s)")  # fmt: skip
+        progress(
+            f"{platform}: {trade_runs[platform]['confirmed']} trades confirmed "
+            f"({trade_runs[platform]['trades_per_s']} trades/s)"
+        )
     timings["trading_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -158,8 +189,9 @@ def _run(
     timings["delivery_settlement_s"] = time.perf_counter() - t
 
     readings = {topo.utility(r): d.meter_readings(topo.discom(r), day.isoformat()) for r in topo.regions}
-    checks = check_network(platforms, ledgers, {topo.utility(r): topo.sub(topo.ledger(r)) for r in topo.regions},
-                           readings)  # fmt: skip
+    checks = check_network(
+        platforms, ledgers, {topo.utility(r): topo.sub(topo.ledger(r)) for r in topo.regions}, readings
+    )
     names = [
         "cds",
         *topo.platforms,
@@ -169,8 +201,21 @@ def _run(
     audit = {n: d.audit(n) for n in names if n != "cds"}
     disputes = _dispute_sample(d, platforms)
     refusals = refusals_by_rule(d.events(n) for n in names if n != "cds")
-    return DemoResult(day, people, platforms, ledgers, readings, trade_runs, rounds, refusals, audit, checks,
-                      charges, timings, disputes)  # fmt: skip
+    return DemoResult(
+        day,
+        people,
+        platforms,
+        ledgers,
+        readings,
+        trade_runs,
+        rounds,
+        refusals,
+        audit,
+        checks,
+        charges,
+        timings,
+        disputes,
+    )
 
 
 def _refused_bids(d: Driver, topo: P2PTopology, people: list[Prosumer], day: date) -> None:
@@ -180,13 +225,19 @@ def _refused_bids(d: Driver, topo: P2PTopology, people: list[Prosumer], day: dat
     cap_wh = buyer.sanctioned_load_w * 5 // 4
     late_block = int(time.time() // 900) + 2  # starts within the gate-closure window
     attempts = [
-        {"participant_id": buyer.participant_id, "blocks": [{"block": block, "quantity_wh": cap_wh + 100,
-                                                              "limit_price_paise_per_kwh": 600}]},
-        {"participant_id": buyer.participant_id, "blocks": [{"block": late_block, "quantity_wh": 100,
-                                                              "limit_price_paise_per_kwh": 600}]},
-        {"participant_id": "P-UNKNOWN", "blocks": [{"block": block, "quantity_wh": 100,
-                                                    "limit_price_paise_per_kwh": 600}]},
-    ]  # fmt: skip
+        {
+            "participant_id": buyer.participant_id,
+            "blocks": [{"block": block, "quantity_wh": cap_wh + 100, "limit_price_paise_per_kwh": 600}],
+        },
+        {
+            "participant_id": buyer.participant_id,
+            "blocks": [{"block": late_block, "quantity_wh": 100, "limit_price_paise_per_kwh": 600}],
+        },
+        {
+            "participant_id": "P-UNKNOWN",
+            "blocks": [{"block": block, "quantity_wh": 100, "limit_price_paise_per_kwh": 600}],
+        },
+    ]
     d.bid(buyer.platform, attempts)
 
 
@@ -211,8 +262,12 @@ def _wait_converged(
     while True:
         platforms = {topo.sub(p): d.trades(p) for p in topo.platforms}
         ledgers = {topo.sub(topo.ledger(r)): d.trades(topo.ledger(r)) for r in topo.regions}
-        pending = [t for trades in (*platforms.values(), *ledgers.values()) for t in trades
-                   if t["status"] == "ACTIVE"]  # fmt: skip
+        pending = [
+            t
+            for trades in (*platforms.values(), *ledgers.values())
+            for t in trades
+            if t["status"] == "ACTIVE"
+        ]
         if not pending or time.monotonic() > deadline:
             return platforms, ledgers
         time.sleep(0.5)
@@ -223,8 +278,11 @@ def _dispute_sample(d: Driver, platforms: dict[str, list[dict[str, Any]]], sampl
     settled = sorted({t["contract_id"] for ts in platforms.values() for t in ts if t["status"] == "COMPLETE"})
     picked = settled[:: max(1, len(settled) // sample)][:sample]
     reports = {cid: verify_bundle(d.gather_evidence(cid)).to_dict() for cid in picked}
-    return {"checked": len(reports), "consistent": sum(1 for r in reports.values() if r["ok"]),
-            "findings": [f for r in reports.values() for f in r["findings"]]}  # fmt: skip
+    return {
+        "checked": len(reports),
+        "consistent": sum(1 for r in reports.values() if r["ok"]),
+        "findings": [f for r in reports.values() for f in r["findings"]],
+    }
 
 
 def money_by_role(platforms: dict[str, list[dict[str, Any]]]) -> dict[str, int]:

@@ -37,9 +37,15 @@ class Checks:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "trades": self.trades, "recorded_both_ledgers": self.recorded_both_ledgers,
-                "converged_four_parties": self.converged, "settled": self.settled,
-                "flows_balanced": self.flows_balanced, "problems": self.problems[:50]}  # fmt: skip
+        return {
+            "ok": self.ok,
+            "trades": self.trades,
+            "recorded_both_ledgers": self.recorded_both_ledgers,
+            "converged_four_parties": self.converged,
+            "settled": self.settled,
+            "flows_balanced": self.flows_balanced,
+            "problems": self.problems[:50],
+        }
 
 
 def _finals(trade: Mapping[str, Any]) -> dict[int, Any]:
@@ -70,13 +76,27 @@ def check_network(
         b_ledger = ledger_of_utility.get(t["buyer"]["utility"], "")
         s_rec = by_ledger.get(s_ledger, {}).get(cid)
         b_rec = by_ledger.get(b_ledger, {}).get(cid)
-        if s_rec and b_rec and s_rec["seller"]["recorded"] and b_rec["buyer"]["recorded"] \
-                and s_rec["status"] in live and b_rec["status"] in live:  # fmt: skip
+        if (
+            s_rec
+            and b_rec
+            and s_rec["seller"]["recorded"]
+            and b_rec["buyer"]["recorded"]
+            and s_rec["status"] in live
+            and b_rec["status"] in live
+        ):
             checks.recorded_both_ledgers += 1
         else:
             checks.problems.append(f"{cid}: not recorded by both ledgers")
-        views = [v for v in (by_platform.get(t["seller"]["platform"], {}).get(cid),
-                             by_platform.get(t["buyer"]["platform"], {}).get(cid), s_rec, b_rec) if v]  # fmt: skip
+        views = [
+            v
+            for v in (
+                by_platform.get(t["seller"]["platform"], {}).get(cid),
+                by_platform.get(t["buyer"]["platform"], {}).get(cid),
+                s_rec,
+                b_rec,
+            )
+            if v
+        ]
         finals = [_finals(v) for v in views]
         if len(views) == 4 and all(f == finals[0] for f in finals):
             checks.converged += 1

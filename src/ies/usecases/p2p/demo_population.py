@@ -44,9 +44,16 @@ def population(count: int, regions: list[str], platforms: list[str], seed: int =
             rng.choice((3000, 4000, 5000, 6000)) if (i // len(regions)) % 2 == 0 else 0
         )  # both regions sell
         people.append(
-            Prosumer(f"P{i + 1:04d}", f"M-{region[:1].upper()}{i + 1:05d}", f"C{i + 1:06d}", region, platform,
-                     load, solar)
-        )  # fmt: skip
+            Prosumer(
+                f"P{i + 1:04d}",
+                f"M-{region[:1].upper()}{i + 1:05d}",
+                f"C{i + 1:06d}",
+                region,
+                platform,
+                load,
+                solar,
+            )
+        )
     return people
 
 
@@ -82,8 +89,13 @@ def offers_for(p: Prosumer, day: date, rng: random.Random) -> dict[str, Any] | N
             continue
         midday = abs(_hours(hour_start) - 12.0) < 2
         for index in quarters:
-            out.append({"block": blocks[index], "price_paise_per_kwh": base_price - (40 if midday else 0),
-                        "available_wh": qty})  # fmt: skip
+            out.append(
+                {
+                    "block": blocks[index],
+                    "price_paise_per_kwh": base_price - (40 if midday else 0),
+                    "available_wh": qty,
+                }
+            )
     if not out:
         return None
     return {"participant_id": p.participant_id, "source_type": "SOLAR", "blocks": out}

@@ -43,9 +43,14 @@ def _settlements(result: DemoResult) -> list[TradeSettlement]:
                 continue
             if result.ledgers and t["contract_id"] in {s.trade_id for s in out}:
                 continue
-            record = record_from_blocks(t["contract_id"], buyer_id=t["buyer"]["id"], seller_id=t["seller"]["id"],
-                                        buyer_utility=t["buyer"]["utility"], seller_utility=t["seller"]["utility"],
-                                        blocks=t["blocks"])  # fmt: skip
+            record = record_from_blocks(
+                t["contract_id"],
+                buyer_id=t["buyer"]["id"],
+                seller_id=t["seller"]["id"],
+                buyer_utility=t["buyer"]["utility"],
+                seller_utility=t["seller"]["utility"],
+                blocks=t["blocks"],
+            )
             out.append(settle(record, tariffs))
     return out
 
@@ -59,21 +64,35 @@ def bill_impacts(result: DemoResult, settlements: list[TradeSettlement]) -> list
     rows = []
     for p in result.prosumers:
         utility = f"{p.region.upper()}-DL"
-        metered = [MeteredBlock(int(b), int(v[0]), int(v[1]))
-                   for b, v in result.readings.get(utility, {}).get(p.meter_id, {}).items()]  # fmt: skip
+        metered = [
+            MeteredBlock(int(b), int(v[0]), int(v[1]))
+            for b, v in result.readings.get(utility, {}).get(p.meter_id, {}).items()
+        ]
         if not metered:
             continue
         mine = list({id(s): s for s in by_person.get(p.participant_id, [])}.values())
         charges = result.charges[utility].for_discom(utility)
         plain = monthly_bill(p.participant_id, charges, metered, []).total_paise
         with_p2p = monthly_bill(p.participant_id, charges, metered, mine)
-        supply = sum(line.amount_paise for line in with_p2p.lines
-                     if line.kind in (BillLineKind.IMPORT, BillLineKind.EXPORT_CREDIT, BillLineKind.FIXED))  # fmt: skip
+        supply = sum(
+            line.amount_paise
+            for line in with_p2p.lines
+            if line.kind in (BillLineKind.IMPORT, BillLineKind.EXPORT_CREDIT, BillLineKind.FIXED)
+        )
         p2p_net = sum(r.amount_paise for r in settlement_statement(p.participant_id, mine))
         cost = supply - p2p_net
-        rows.append({"participant_id": p.participant_id, "utility": utility, "platform": p.platform,
-                     "has_solar": bool(p.solar_w), "trades": len(mine), "bill_without_p2p_paise": plain,
-                     "cost_with_p2p_paise": cost, "impact_paise": cost - plain})  # fmt: skip
+        rows.append(
+            {
+                "participant_id": p.participant_id,
+                "utility": utility,
+                "platform": p.platform,
+                "has_solar": bool(p.solar_w),
+                "trades": len(mine),
+                "bill_without_p2p_paise": plain,
+                "cost_with_p2p_paise": cost,
+                "impact_paise": cost - plain,
+            }
+        )
     return rows
 
 
@@ -137,11 +156,15 @@ def render_text(report: dict[str, Any]) -> list[str]:
         "refusals by rule:",
         *([f"  {k:<40} {v:>6}" for k, v in report["refusals_by_rule"].items()] or ["  none"]),
         "allocation rounds:",
-        *[f"  {r['ledger']:<12} {r['kind']:<12} trades {r['trades']:>5}  changed {r['changed']:>5}  "
-          f"blocks without data {r['blocks_missing']:>4}  settled {r['settled']:>5}" for r in report["rounds"]],
+        *[
+            f"  {r['ledger']:<12} {r['kind']:<12} trades {r['trades']:>5}  changed {r['changed']:>5}  "
+            f"blocks without data {r['blocks_missing']:>4}  settled {r['settled']:>5}"
+            for r in report["rounds"]
+        ],
         "checks: " + ", ".join(f"{k} {v}" for k, v in report["checks"].items() if k != "problems"),
         *[f"  problem: {p}" for p in report["checks"]["problems"][:10]],
-        f"dispute evidence: {report['disputes'].get('consistent', 0)} of {report['disputes'].get('checked', 0)} "
+        f"dispute evidence: {report['disputes'].get('consistent', 0)} of "
+        f"{report['disputes'].get('checked', 0)} "
         "sampled trades recomputed independently and consistent",
         *[f"  finding: {f}" for f in report["disputes"].get("findings", [])[:5]],
         "seed §12.6.2 metrics:",
@@ -149,7 +172,7 @@ def render_text(report: dict[str, Any]) -> list[str]:
         f"  audit pass rate                    {m['audit_pass_rate']:.1%}",
         f"  mean net bill impact per prosumer  {_inr(m['mean_net_bill_impact_paise'])} "
         f"({m['prosumers_better_off']} better off, {m['prosumers_worse_off']} worse off)",
-    ]  # fmt: skip
+    ]
     return lines
 
 
@@ -181,10 +204,23 @@ def write_outputs(report: dict[str, Any], result: DemoResult, out: Path) -> list
             seller_net = sum(
                 int(f["valuePaise"]) for f in t["revenue_flows"] if f["role"] == "sellerPlatform"
             )
-            w.writerow([cid, t["status"], t["seller"]["id"], t["seller"]["utility"], t["buyer"]["id"],
-                        t["buyer"]["utility"], len(t["blocks"]), sum(b["requested_wh"] for b in t["blocks"]),
-                        sum(b["final_alloc_wh"] or 0 for b in t["blocks"]), seller_net, t["policy"]["name"],
-                        t["policy"]["version"], t["policy"]["hash"]])  # fmt: skip
+            w.writerow(
+                [
+                    cid,
+                    t["status"],
+                    t["seller"]["id"],
+                    t["seller"]["utility"],
+                    t["buyer"]["id"],
+                    t["buyer"]["utility"],
+                    len(t["blocks"]),
+                    sum(b["requested_wh"] for b in t["blocks"]),
+                    sum(b["final_alloc_wh"] or 0 for b in t["blocks"]),
+                    seller_net,
+                    t["policy"]["name"],
+                    t["policy"]["version"],
+                    t["policy"]["hash"],
+                ]
+            )
     written.append(path)
     path = out / "bill_impact.csv"
     with path.open("w", newline="", encoding="utf-8") as fh:
@@ -195,14 +231,24 @@ def write_outputs(report: dict[str, Any], result: DemoResult, out: Path) -> list
     written.append(path)
     statements = out / "statements"
     statements.mkdir(exist_ok=True)
-    everyone = sorted({f.payer_id for s in report["_settlements"] for f in s.flows}
-                      | {f.payee_id for s in report["_settlements"] for f in s.flows})  # fmt: skip
+    everyone = sorted(
+        {f.payer_id for s in report["_settlements"] for f in s.flows}
+        | {f.payee_id for s in report["_settlements"] for f in s.flows}
+    )
     for participant in everyone:
         rows_ = settlement_statement(participant, report["_settlements"])
         (statements / f"{participant}.csv").write_text(statement_csv(rows_), "utf-8")
         (statements / f"{participant}.json").write_text(
-            json.dumps({"participant": participant, "total_paise": sum(r.amount_paise for r in rows_),
-                        "rows": [r.as_dict() for r in rows_]}, indent=1), "utf-8")  # fmt: skip
+            json.dumps(
+                {
+                    "participant": participant,
+                    "total_paise": sum(r.amount_paise for r in rows_),
+                    "rows": [r.as_dict() for r in rows_],
+                },
+                indent=1,
+            ),
+            "utf-8",
+        )
     written.append(statements)
     public = {k: v for k, v in report.items() if not k.startswith("_")}
     path = out / "report.json"
@@ -245,12 +291,18 @@ def _chart(result: DemoResult, report: dict[str, Any], path: Path) -> Path:
     ax1.set_xlim(0, 24)
     ax1.set_xlabel("hour of day (IST)")
     ax1.set_ylabel("energy per 15-minute block (kWh)")
-    ax1.set_title(f"P2P trades on {result.day.isoformat()}: {report['trades']} contracts, "
-                  f"{report['prosumers']} prosumers")  # fmt: skip
+    ax1.set_title(
+        f"P2P trades on {result.day.isoformat()}: {report['trades']} contracts, "
+        f"{report['prosumers']} prosumers"
+    )
     twin = ax1.twinx()
     mean_price = [sum(prices[b]) / len(prices[b]) / 100 if prices[b] else None for b in blocks]
-    twin.plot([h for h, p in zip(hours, mean_price, strict=True) if p], [p for p in mean_price if p],
-              color="#e6550d", label="mean agreed price (₹/kWh)")  # fmt: skip
+    twin.plot(
+        [h for h, p in zip(hours, mean_price, strict=True) if p],
+        [p for p in mean_price if p],
+        color="#e6550d",
+        label="mean agreed price (₹/kWh)",
+    )
     twin.set_ylabel("₹/kWh")
     ax1.legend(loc="upper left")
     twin.legend(loc="upper right")

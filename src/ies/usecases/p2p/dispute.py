@@ -51,9 +51,16 @@ class DisputeReport:
         return not self.findings
 
     def to_dict(self) -> dict[str, Any]:
-        return {"contract_id": self.contract_id, "ok": self.ok, "messages_verified": self.messages_verified,
-                "policy": self.policy, "blocks": self.blocks, "recomputed_flows": self.recomputed_flows,
-                "signed_flows": self.signed_flows, "findings": self.findings}  # fmt: skip
+        return {
+            "contract_id": self.contract_id,
+            "ok": self.ok,
+            "messages_verified": self.messages_verified,
+            "policy": self.policy,
+            "blocks": self.blocks,
+            "recomputed_flows": self.recomputed_flows,
+            "signed_flows": self.signed_flows,
+            "findings": self.findings,
+        }
 
 
 def _messages(bundle: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -116,8 +123,13 @@ def _legs(bundle: Mapping[str, Any], meter: str, side: str, blocks: list[Block])
             if leg.get("status") not in ("ACTIVE", "COMPLETE"):
                 continue
             key = (str(leg["contract_id"]), int(leg["block"]))
-            legs[key] = TradeLeg(key[0], meter, key[1], int(leg["contracted_wh"]),
-                                 datetime.fromisoformat(str(leg["traded_at"])))  # fmt: skip
+            legs[key] = TradeLeg(
+                key[0],
+                meter,
+                key[1],
+                int(leg["contracted_wh"]),
+                datetime.fromisoformat(str(leg["traded_at"])),
+            )
     return list(legs.values())
 
 
@@ -128,8 +140,12 @@ def verify_bundle(bundle: Mapping[str, Any]) -> DisputeReport:
     report = DisputeReport(contract_id)
     messages = _check_signatures(bundle, report)
     # (2) the contract as the platform signed it
-    confirms = [m for m in messages if m["action"] == "on_confirm"
-                and (m["parsed"].get("message", {}).get("contract") or {}).get("id") == contract_id]  # fmt: skip
+    confirms = [
+        m
+        for m in messages
+        if m["action"] == "on_confirm"
+        and (m["parsed"].get("message", {}).get("contract") or {}).get("id") == contract_id
+    ]
     if not confirms:
         report.findings.append("(2) no signed on_confirm of this contract in the bundle")
         return report
@@ -156,8 +172,10 @@ def verify_bundle(bundle: Mapping[str, Any]) -> DisputeReport:
         if party.meter_id not in actuals:
             report.findings.append(f"(3) no signed meter data for the {side}'s meter {party.meter_id}")
             return report
-        metered = {(party.meter_id, b): max(-v, 0) if side == "seller" else max(v, 0)
-                   for b, v in actuals[party.meter_id].items()}  # fmt: skip
+        metered = {
+            (party.meter_id, b): max(-v, 0) if side == "seller" else max(v, 0)
+            for b, v in actuals[party.meter_id].items()
+        }
         method = (
             AllocationMethod.FIFO if methods.get(party.utility_id) == "fifo" else AllocationMethod.PRO_RATA
         )
@@ -168,9 +186,16 @@ def verify_bundle(bundle: Mapping[str, Any]) -> DisputeReport:
         shares = allocate_side(legs, metered, method)
         side_alloc[side] = {b: shares[(contract_id, b)] for b in blocks}
     for b in blocks:
-        report.blocks.append({"block": b, "price_paise_per_kwh": prices.get(b, 0), "requested_wh": requested[b],
-                              "buyer_alloc_wh": side_alloc["buyer"][b], "seller_alloc_wh": side_alloc["seller"][b],
-                              "final_alloc_wh": min(side_alloc["buyer"][b], side_alloc["seller"][b])})  # fmt: skip
+        report.blocks.append(
+            {
+                "block": b,
+                "price_paise_per_kwh": prices.get(b, 0),
+                "requested_wh": requested[b],
+                "buyer_alloc_wh": side_alloc["buyer"][b],
+                "seller_alloc_wh": side_alloc["seller"][b],
+                "final_alloc_wh": min(side_alloc["buyer"][b], side_alloc["seller"][b]),
+            }
+        )
     for part in bundle["parts"]:
         recorded = {
             int(b["block"]): b.get("final_alloc_wh") for b in (part.get("trade") or {}).get("blocks", [])
@@ -184,14 +209,23 @@ def verify_bundle(bundle: Mapping[str, Any]) -> DisputeReport:
     tariffs = _tariffs(bundle, report)
     if tariffs is None:
         return report
-    record = record_from_blocks(contract_id, buyer_id=trade.buyer.participant_id,
-                                seller_id=trade.seller.participant_id, buyer_utility=trade.buyer.utility_id,
-                                seller_utility=trade.seller.utility_id, blocks=report.blocks)  # fmt: skip
+    record = record_from_blocks(
+        contract_id,
+        buyer_id=trade.buyer.participant_id,
+        seller_id=trade.seller.participant_id,
+        buyer_utility=trade.buyer.utility_id,
+        seller_utility=trade.seller.utility_id,
+        blocks=report.blocks,
+    )
     report.recomputed_flows = revenue_flows(settle(record, tariffs))
     if sum_paise(report.recomputed_flows) != 0:
         report.findings.append("(5) the recomputed flows do not sum to zero")
-    carrying = [m for m in messages if (m["parsed"].get("message", {}).get("contract") or {}).get("id") == contract_id
-                and parse_contract(m["parsed"]["message"]["contract"]).revenue_flows]  # fmt: skip
+    carrying = [
+        m
+        for m in messages
+        if (m["parsed"].get("message", {}).get("contract") or {}).get("id") == contract_id
+        and parse_contract(m["parsed"]["message"]["contract"]).revenue_flows
+    ]
     if carrying:
         latest = max(carrying, key=lambda m: m.get("received_at", ""))
         report.signed_flows = parse_contract(latest["parsed"]["message"]["contract"]).revenue_flows
@@ -218,5 +252,7 @@ def _tariffs(bundle: Mapping[str, Any], report: DisputeReport) -> dict[str, Disc
         return None
     data = verified.data.get("deg", {}).get("contract_settings", {}).get("p2p_trading", {}).get("charges", {})
     base = {"import_tariff_paise_per_kwh": 0, "export_rate_paise_per_kwh": 0}
-    return {u: DiscomCharges(discom_id=u, **{**base, **{k: int(v) for k, v in rates.items()}})
-            for u, rates in data.items()}  # fmt: skip
+    return {
+        u: DiscomCharges(discom_id=u, **{**base, **{k: int(v) for k, v in rates.items()}})
+        for u, rates in data.items()
+    }

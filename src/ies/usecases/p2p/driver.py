@@ -146,5 +146,10 @@ class Driver:
                 str(r["key_id"]): str(r["signing_public_key"]) for r in rows if isinstance(r, dict)
             }
         pinned = next((p["policy_bundle"] for p in parts if p.get("policy_bundle")), None)
-        return {"contract_id": contract_id, "network": self.state.network_id, "parts": parts, "keys": keys,
-                "policy_bundle": pinned}  # fmt: skip
+        return {
+            "contract_id": contract_id,
+            "network": self.state.network_id,
+            "parts": parts,
+            "keys": keys,
+            "policy_bundle": pinned,
+        }

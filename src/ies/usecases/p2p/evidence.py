@@ -38,34 +38,68 @@ def collect(node: P2PNode, contract_id: str) -> dict[str, Any]:
         subjects = [contract_id]
         context: list[dict[str, Any]] = []
         if node.settings.role == "ledger":
-            meters = [m for m, u in ((row.seller_meter, row.seller_utility), (row.buyer_meter, row.buyer_utility))
-                      if u == node.settings.utility_id]  # fmt: skip
+            meters = [
+                m
+                for m, u in ((row.seller_meter, row.seller_utility), (row.buyer_meter, row.buyer_utility))
+                if u == node.settings.utility_id
+            ]
             day_start = first - (first + 22) % 96
             subjects += [pull_subject(m, day_start) for m in meters]
             legs = session.execute(
-                select(TradeRow.contract_id, TradeRow.seller_meter, TradeRow.buyer_meter, TradeRow.created_at,
-                       TradeRow.status, TradeBlockRow.block, TradeBlockRow.requested_wh)
+                select(
+                    TradeRow.contract_id,
+                    TradeRow.seller_meter,
+                    TradeRow.buyer_meter,
+                    TradeRow.created_at,
+                    TradeRow.status,
+                    TradeBlockRow.block,
+                    TradeBlockRow.requested_wh,
+                )
                 .join(TradeBlockRow, TradeBlockRow.contract_id == TradeRow.contract_id)
-                .where(TradeBlockRow.block.in_(blocks),
-                       or_(TradeRow.seller_meter.in_(meters), TradeRow.buyer_meter.in_(meters)))
-            ).all()  # fmt: skip
+                .where(
+                    TradeBlockRow.block.in_(blocks),
+                    or_(TradeRow.seller_meter.in_(meters), TradeRow.buyer_meter.in_(meters)),
+                )
+            ).all()
             context = [
-                {"contract_id": c, "seller_meter": sm, "buyer_meter": bm, "traded_at": at.isoformat(),
-                 "status": st, "block": b, "contracted_wh": wh}
+                {
+                    "contract_id": c,
+                    "seller_meter": sm,
+                    "buyer_meter": bm,
+                    "traded_at": at.isoformat(),
+                    "status": st,
+                    "block": b,
+                    "contracted_wh": wh,
+                }
                 for c, sm, bm, at, st, b, wh in legs
-            ]  # fmt: skip
+            ]
         messages = [
-            {"action": m.action, "signer": m.signer, "authorization": m.authorization, "body": m.body,
-             "received_at": m.at.isoformat(), "subject": m.contract_id}
+            {
+                "action": m.action,
+                "signer": m.signer,
+                "authorization": m.authorization,
+                "body": m.body,
+                "received_at": m.at.isoformat(),
+                "subject": m.contract_id,
+            }
             for m in session.scalars(
-                select(MessageRow).where(MessageRow.contract_id.in_(subjects)).order_by(MessageRow.message_row)
+                select(MessageRow)
+                .where(MessageRow.contract_id.in_(subjects))
+                .order_by(MessageRow.message_row)
             )
-        ]  # fmt: skip
+        ]
         rounds = [
-            {"kind": r.kind, "first_block": r.first_block, "last_block": r.last_block,
-             "started_at": r.started_at.isoformat(), "summary": r.summary}
-            for r in session.scalars(select(RoundRow).where(RoundRow.first_block <= first, RoundRow.last_block > first))
-        ]  # fmt: skip
+            {
+                "kind": r.kind,
+                "first_block": r.first_block,
+                "last_block": r.last_block,
+                "started_at": r.started_at.isoformat(),
+                "summary": r.summary,
+            }
+            for r in session.scalars(
+                select(RoundRow).where(RoundRow.first_block <= first, RoundRow.last_block > first)
+            )
+        ]
     policy_bundle = None
     if node.rules is not None and row.policy_name:
         pinned = node.rules.pinned("contract", row.policy_name, row.policy_version, row.policy_hash)

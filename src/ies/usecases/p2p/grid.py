@@ -109,8 +109,14 @@ class GridView:
                     break
                 ok = True
                 for sign in (1, -1):
-                    result = assess_block(feeder, 0, {sp: sign * w for sp, w in envelope.items()}, [],
-                                          mode=FeasibilityMode.REFUSE, limits=self.limits)  # fmt: skip
+                    result = assess_block(
+                        feeder,
+                        0,
+                        {sp: sign * w for sp, w in envelope.items()},
+                        [],
+                        mode=FeasibilityMode.REFUSE,
+                        limits=self.limits,
+                    )
                     self.power_flows += result.power_flows
                     ok = ok and not result.breaches_if_all_accepted
                 if ok:

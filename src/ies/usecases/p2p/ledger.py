@@ -251,15 +251,34 @@ class LedgerState:
         semaphore = asyncio.Semaphore(PULL_CONCURRENCY)
 
         async def one(meter: str) -> tuple[str, dict[Block, int]]:
-            series = {**build_series({"ENERGY_CONSUMPTION": {first: 0}}), "resourceName": meter,
-                      "clientName": self.utility}  # fmt: skip
+            series = {
+                **build_series({"ENERGY_CONSUMPTION": {first: 0}}),
+                "resourceName": meter,
+                "clientName": self.utility,
+            }
             series["intervals"][0]["payloads"][0]["values"] = []
-            resource = {"id": f"actuals-{meter}", "resourceAttributes": {
-                "@context": CONTEXTS["DatasetItem"], "@type": "DatasetItem", "schema:temporalCoverage": coverage,
-                "dataPayload": [series]}}  # fmt: skip
-            message = {"contract": {"id": pull_subject(meter, first), "status": {"code": "ACTIVE"},
-                                    "commitments": [{"id": "pull", "resources": [resource],
-                                                     "offer": {"id": "meter-data", "resourceIds": [resource["id"]]}}]}}  # fmt: skip
+            resource = {
+                "id": f"actuals-{meter}",
+                "resourceAttributes": {
+                    "@context": CONTEXTS["DatasetItem"],
+                    "@type": "DatasetItem",
+                    "schema:temporalCoverage": coverage,
+                    "dataPayload": [series],
+                },
+            }
+            message = {
+                "contract": {
+                    "id": pull_subject(meter, first),
+                    "status": {"code": "ACTIVE"},
+                    "commitments": [
+                        {
+                            "id": "pull",
+                            "resources": [resource],
+                            "offer": {"id": "meter-data", "resourceIds": [resource["id"]]},
+                        }
+                    ],
+                }
+            }
             async with semaphore:
                 ctx = self.node.context("status", bpp=discom)
                 ack, callback = await self.node.runtime.client.request(discom.url, ctx, message, timeout_s=60)
@@ -386,9 +405,14 @@ class LedgerState:
         contract policy's own net per role must agree with them to the paisa.
         """
         assert self.node.rules is not None
-        record = record_from_blocks(row.contract_id, buyer_id=row.buyer_id, seller_id=row.seller_id,
-                                    buyer_utility=row.buyer_utility, seller_utility=row.seller_utility,
-                                    blocks=blocks)  # fmt: skip
+        record = record_from_blocks(
+            row.contract_id,
+            buyer_id=row.buyer_id,
+            seller_id=row.seller_id,
+            buyer_utility=row.buyer_utility,
+            seller_utility=row.seller_utility,
+            blocks=blocks,
+        )
         pinned = self.node.rules.pinned("contract", row.policy_name, row.policy_version, row.policy_hash)
         tariffs = {u: c.for_discom(u) for u, c in self.node.settings.tariffs.items()}
         for utility, rates in self.node.rules.contract_charges(pinned).items():
@@ -400,7 +424,8 @@ class LedgerState:
             mine = {k: v for k, v in settlement.net_by_role.items() if v or k in rego}
             if {k: v for k, v in rego.items() if v or k in mine} != mine:
                 raise PolicyError(
-                    f"contract policy {pinned.ref.name} {pinned.ref.version} and the settlement engine disagree "
+                    f"contract policy {pinned.ref.name} {pinned.ref.version} and the settlement engine "
+                    "disagree "
                     f"on {row.contract_id}: {rego} vs {settlement.net_by_role}",
                     code="POL_P2P_SETTLEMENT_MISMATCH",
                 )
@@ -434,10 +459,19 @@ class LedgerState:
                     trade.status = "COMPLETE"
                     row.body = contract_body(trade)
                     row.status = "COMPLETE"
-                    self.node.audit(session, "p2p.settlement", contract_id,
-                                    {"flows": flows, "policy": {"name": row.policy_name,
-                                                                "version": row.policy_version,
-                                                                "hash": row.policy_hash}})  # fmt: skip
+                    self.node.audit(
+                        session,
+                        "p2p.settlement",
+                        contract_id,
+                        {
+                            "flows": flows,
+                            "policy": {
+                                "name": row.policy_name,
+                                "version": row.policy_version,
+                                "hash": row.policy_hash,
+                            },
+                        },
+                    )
                     done.append(contract_id)
         return done
 

@@ -61,9 +61,15 @@ class P2PTopology:
 
 
 def build_bundles(
-    out: Path, key: SigningKeyPair, *, utilities: list[str], charges: dict[str, Charges],
-    regulator: RegulatorSettings | None = None, publisher: str = "regulator.ies.local", key_id: str = "regulator-k1",
-) -> list[Path]:  # fmt: skip
+    out: Path,
+    key: SigningKeyPair,
+    *,
+    utilities: list[str],
+    charges: dict[str, Charges],
+    regulator: RegulatorSettings | None = None,
+    publisher: str = "regulator.ies.local",
+    key_id: str = "regulator-k1",
+) -> list[Path]:
     """Sign the network, regulator and contract bundles with their settings; returns their paths."""
     out.mkdir(parents=True, exist_ok=True)
     data = {
@@ -102,19 +108,36 @@ def p2p_spec(
         NodeSpec("cds", ("CDS",), usecases=("p2p",), settings={"p2p": {"role": "cds"}}),
     ]
     for name in topology.platforms:
-        nodes.append(NodeSpec(name, ("BAP", "BPP"), usecases=("p2p",),
-                              settings={"p2p": {"role": "tp", "ledgers": ledgers, "discoms": discoms, **policy}}))  # fmt: skip
+        nodes.append(
+            NodeSpec(
+                name,
+                ("BAP", "BPP"),
+                usecases=("p2p",),
+                settings={"p2p": {"role": "tp", "ledgers": ledgers, "discoms": discoms, **policy}},
+            )
+        )
     for region in topology.regions:
         utility = topology.utility(region)
-        ledger_settings = {"role": "ledger", "utility_id": utility, "discom": sub(topology.discom(region)),
-                           "tariffs": tariffs, **policy, **(ledger_overrides or {}).get(region, {})}  # fmt: skip
+        ledger_settings = {
+            "role": "ledger",
+            "utility_id": utility,
+            "discom": sub(topology.discom(region)),
+            "tariffs": tariffs,
+            **policy,
+            **(ledger_overrides or {}).get(region, {}),
+        }
         nodes.append(
             NodeSpec(
                 topology.ledger(region), ("LEDGER",), usecases=("p2p",), settings={"p2p": ledger_settings}
             )
         )
-        discom_settings = {"role": "discom", "utility_id": utility, "ledger": sub(topology.ledger(region)),
-                           **policy, **(grid or {}).get(region, {})}  # fmt: skip
+        discom_settings = {
+            "role": "discom",
+            "utility_id": utility,
+            "ledger": sub(topology.ledger(region)),
+            **policy,
+            **(grid or {}).get(region, {}),
+        }
         nodes.append(
             NodeSpec(
                 topology.discom(region), ("DISCOM",), usecases=("p2p",), settings={"p2p": discom_settings}

@@ -474,9 +474,17 @@ def install_seller(node: P2PNode, desk: SellerDesk) -> None:
                 rows = session.scalars(
                     select(OfferBlockRow).order_by(OfferBlockRow.offer_id, OfferBlockRow.block)
                 )
-                out = [{"offer_id": r.offer_id, "participant_id": r.participant_id, "block": r.block,
-                        "price_paise_per_kwh": r.price_paise_per_kwh, "available_wh": r.available_wh,
-                        "sold_wh": r.sold_wh} for r in rows]  # fmt: skip
+                out = [
+                    {
+                        "offer_id": r.offer_id,
+                        "participant_id": r.participant_id,
+                        "block": r.block,
+                        "price_paise_per_kwh": r.price_paise_per_kwh,
+                        "available_wh": r.available_wh,
+                        "sold_wh": r.sold_wh,
+                    }
+                    for r in rows
+                ]
             return JSONResponse({"blocks": out})
         except IESError as err:
             return error_response(err)
