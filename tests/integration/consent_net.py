@@ -98,6 +98,17 @@ class ConsentNet:
         )
         return httpx.post(url, content=raw, headers={"Authorization": header}, timeout=30)
 
+    def signed_get(self, signer: str, base: str, path: str) -> httpx.Response:
+        keys = self.keys(signer)
+        header = build_authorization(
+            get_signing_bytes(path),
+            subscriber_id=self.sub(signer),
+            key_id=keys.key_id,
+            key=keys.signing,
+            created=int(time.time()),
+        )
+        return httpx.get(base + path, headers={"Authorization": header}, timeout=30)
+
     # -- the consent manager ---------------------------------------------------------------------------
     def draft(
         self,
@@ -235,6 +246,33 @@ class ConsentNet:
         }
         if txn:
             spec["transaction_id"] = txn
+        return httpx.post(
+            f"{self.url(consumer)}/admin/caller/confirm",
+            json=spec,
+            headers={"Authorization": f"Bearer {self.token(consumer)}"},
+            timeout=60,
+        )
+
+    def start_with_credential(
+        self, credential: Any, *, consumer: str = "advisor", purpose: str = "energy-advisory"
+    ) -> httpx.Response:
+        message = {
+            "contract": {
+                "commitments": [{"id": "c1", "resources": [{"id": "meter-data-transfer"}]}],
+                "contractAttributes": {
+                    "@type": "MeterDataAccess",
+                    "purpose": purpose,
+                    "consentManager": self.sub("cm"),
+                    "credential": credential,
+                },
+            }
+        }
+        spec = {
+            "bpp_id": self.sub("discom"),
+            "bpp_uri": self.state.node("discom").beckn_url,
+            "message": message,
+            "timeout_s": 20,
+        }
         return httpx.post(
             f"{self.url(consumer)}/admin/caller/confirm",
             json=spec,

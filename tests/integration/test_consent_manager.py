@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from consent_net import ASHA, METER_A1, RAVI, ConsentNet, network_spec, page_of
+from consent_net import ASHA, METER_A1, RAVI, ConsentNet, nack_code, network_spec, page_of
 from typer.testing import CliRunner
 
 from ies.audit import AuditLog, verify_log
@@ -236,3 +236,27 @@ def test_every_transition_is_in_the_managers_audit_log_which_verifies(cnet: Cons
         ]
     finally:
         engine.dispose()
+
+
+def test_the_consent_travels_as_a_request_credential(cnet: ConsentNet) -> None:
+    consent = cnet.active_consent(resources=(METER_A1,))
+    path = f"/consent/v1/consents/{consent}/credential"
+    issued = cnet.signed_get("advisor", cnet.url("cm"), path)
+    assert issued.status_code == 200, issued.text
+    credential = issued.json()
+    assert credential["issuer"]["id"] == f"did:web:{cnet.sub('cm')}"
+    assert credential["credentialSubject"]["meterDataRequest"]["consumerConsent"] == [consent]
+    served = page_of(cnet.start_with_credential(credential))
+    assert served["pageInfo"]["total"] == 960  # the whole consented scope: 10 days of one meter
+    assert nack_code(cnet.start_with_credential(credential, consumer="lender")) == "POL_CONSENT_WRONG_PARTY"
+    tampered = json.loads(json.dumps(credential))
+    tampered["credentialSubject"]["meterDataRequest"]["resources"] = [
+        METER_A1,
+        "did:web:x:assets:meter:OTHER",
+    ]
+    assert (nack_code(cnet.start_with_credential(tampered)) or "").startswith("VC_")
+    assert cnet.act(consent, "revoke").json()["state"] == "REVOKED"
+    # The credential is still signed and unexpired; the live check at the manager refuses it.
+    assert nack_code(cnet.start_with_credential(credential)) == "POL_CONSENT_REVOKED"
+    assert cnet.signed_get("advisor", cnet.url("cm"), path).json()["error"]["code"] == "POL_CONSENT_REVOKED"
+    assert cnet.signed_get("lender", cnet.url("cm"), path).status_code == 403

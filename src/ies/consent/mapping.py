@@ -27,6 +27,7 @@ Every IES document built here is checked with `ies.schemas` before it is returne
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -40,6 +41,7 @@ from ies.schemas import require_valid
 
 __all__ = [
     "MDR_CONTEXT",
+    "VerifiedRequest",
     "from_authorisation",
     "grantee_of",
     "grantor_of",
@@ -47,6 +49,7 @@ __all__ = [
     "to_authorisation",
     "to_meter_data_request",
     "to_request_credential",
+    "verify_request_credential",
 ]
 
 MDR_CONTEXT = (
@@ -217,17 +220,40 @@ def to_request_credential(
     return issue(credential, key=key, format=format, created=created)
 
 
-def request_of_credential(
+@dataclass(frozen=True)
+class VerifiedRequest:
+    """A verified MeterDataRequestCredential: who issued it, to whom, and the request it carries."""
+
+    issuer: str
+    subject: str | None
+    request: dict[str, Any]
+
+
+def verify_request_credential(
     credential: Mapping[str, Any] | str, *, resolver: Any, at: datetime | None = None
-) -> dict[str, Any]:
-    """Verify a MeterDataRequestCredential (signature, validity, schema) and return its MeterDataRequest."""
+) -> VerifiedRequest:
+    """Verify a MeterDataRequestCredential (signature, validity, schema through `ies.credentials`).
+
+    It carries no status entry: a consent's live state is asked of its manager, which a credential
+    cannot replace, so the status step is skipped on purpose (`UnsafeNoStatusCheck` logs that)."""
     from ies.credentials import UnsafeNoStatusCheck, verify
 
     verified = verify(credential, resolver=resolver, at=at, status_checker=UnsafeNoStatusCheck())
+    types = verified.credential.get("type") or []
+    if "MeterDataRequestCredential" not in types:
+        raise ArtefactInvalid("not a MeterDataRequestCredential", details={"path": "$.type"})
     subject = verified.credential.get("credentialSubject") or {}
     request = subject.get("meterDataRequest") if isinstance(subject, dict) else None
     if not isinstance(request, dict):
         raise ArtefactInvalid(
             "the credential carries no meterDataRequest", details={"path": "$.credentialSubject"}
         )
-    return request
+    subject_id = subject.get("id") if isinstance(subject.get("id"), str) else None
+    return VerifiedRequest(verified.issuer, subject_id, request)
+
+
+def request_of_credential(
+    credential: Mapping[str, Any] | str, *, resolver: Any, at: datetime | None = None
+) -> dict[str, Any]:
+    """The MeterDataRequest of a verified MeterDataRequestCredential."""
+    return verify_request_credential(credential, resolver=resolver, at=at).request

@@ -7,6 +7,8 @@
                                                     it is party to, a principal their own
     GET  /consent/v1/consents/{id}                  one consent with its signed transitions; the answer is
                                                     signed by the manager (X-IES-Signature)
+    GET  /consent/v1/consents/{id}/credential       an ACTIVE consent as a MeterDataRequestCredential issued
+                                                    by the manager's did:web (same callers as above)
     POST /consent/v1/consents/{id}/approve          {"signature": PrincipalSignature or
                                                     ProviderPortalAttestation}
     POST /consent/v1/consents/{id}/{reject|pause|resume|revoke}
@@ -37,8 +39,8 @@ from fastapi.responses import JSONResponse, Response
 
 from ies.consent.artefact import artefact_schema
 from ies.consent.auth import Caller, get_signing_bytes, identify_caller, request_target
-from ies.consent.errors import ArtefactInvalid, UnknownConsent
-from ies.consent.lifecycle import Action, ActorKind
+from ies.consent.errors import ArtefactInvalid, UnknownConsent, refusal_for_state
+from ies.consent.lifecycle import Action, ActorKind, ConsentState
 from ies.consent.notify import notify_parties
 from ies.consent.peers import Peers
 from ies.consent.purposes import purpose_catalogue
@@ -174,6 +176,29 @@ class ConsentService:
             consent_id, action, Actor(ActorKind.PORTAL, str(caller.id), proof), reason=reason
         )
 
+    def credential(self, record: ConsentRecord) -> dict[str, Any]:
+        """A MeterDataRequestCredential for an ACTIVE consent, issued by this manager as its did:web
+        (its node key, published in its did.json), valid exactly as long as the consent."""
+        from ies.consent.mapping import to_request_credential
+        from ies.credentials import IssuerKey
+
+        if record.state is not ConsentState.ACTIVE:
+            raise refusal_for_state(record.state.value)(
+                f"consent {record.id} is {record.state.value}: no credential for it",
+                details={"consentId": record.id},
+            )
+        rt = self.runtime
+        settings = rt.cfg.settings.get("consent") or {}
+        issuer = {
+            "id": rt.did,
+            "name": str(settings.get("name", rt.cfg.name)),
+            "licenseNumber": str(settings.get("license_number", rt.cfg.subscriber_id)),
+        }
+        key = IssuerKey(f"{rt.did}#{rt.keys.key_id}", rt.keys.signing)
+        issued = to_request_credential(record.artefact, key=key, issuer=issuer)
+        assert isinstance(issued, dict)
+        return issued
+
     async def changed(self, record: ConsentRecord) -> dict[str, Any]:
         """After a committed transition: notify the parties; the answer says how each send went."""
         out = record.to_dict()
@@ -275,6 +300,20 @@ class ConsentService:
                 raw = orjson.dumps(record.to_dict())
                 headers = {RESPONSE_SIGNATURE_HEADER: self.runtime.client.sign(raw)}
                 return Response(raw, 200, headers, media_type="application/json")
+
+            return await guarded(work)
+
+        @r.get("/consents/{consent_id}/credential")
+        async def credential(consent_id: str, request: Request) -> Response:
+            async def work() -> Response:
+                caller = await self.caller(request, get_signing_bytes(request_target(request.scope)))
+                if caller.kind == "anonymous":
+                    raise UnauthorizedAction(
+                        "sign the request (participant or principal) or use the operator token"
+                    )
+                record = self.store.get(consent_id)
+                self._may_see(caller, record)
+                return JSONResponse(self.credential(record))
 
             return await guarded(work)
 

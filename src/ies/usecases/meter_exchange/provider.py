@@ -20,8 +20,9 @@ own), the operator uses the node's token (the provider's portal).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -30,13 +31,16 @@ from fastapi.responses import JSONResponse, Response
 
 from ies.consent.auth import get_signing_bytes, identify_caller, request_target
 from ies.consent.enforcement import AccessRequest, check_access
-from ies.consent.errors import ConsentMissing, ConsentRefused, ConsentWrongParty
+from ies.consent.errors import ConsentMissing, ConsentRefused, ConsentUnverifiable, ConsentWrongParty
 from ies.consent.gate import ConsentGate, bound_check
 from ies.consent.ledger import AccessLedger, Transfer
-from ies.consent.peers import Peers
+from ies.consent.mapping import verify_request_credential
+from ies.consent.peers import Peers, api_base
 from ies.consent.source import ConsentSource, LocalConsentSource, RemoteConsentSource, VerifiedConsent
 from ies.errors import IESError, SchemaValidationFailed, UnauthorizedAction, UsageError, to_http
 from ies.exchange.inbound import InboundMessage
+from ies.identity.did_web import did_web_for_subscriber
+from ies.identity.resolver import DIDResolver
 from ies.store import utcnow
 from ies.usecases.meter_exchange.data import Customers, MeterDataSource, SyntheticMeterData
 from ies.usecases.meter_exchange.payload import Series, build_page, plan_transfer, total_records
@@ -99,6 +103,7 @@ class MeterDataProvider:
         self.ledger = AccessLedger(runtime.engine, self.provider_id)
         self.peers = Peers(runtime)
         self.gate = ConsentGate()
+        self._resolvers: dict[str, DIDResolver] = {}  # consent manager → resolver of its did:web
         local = getattr(runtime, "consent_manager", None)
         own = runtime.cfg.subscriber_id
         trusted = settings.consent_managers or ({own} if local is not None else set())
@@ -128,7 +133,35 @@ class MeterDataProvider:
         decided = await (self._start(msg, ask, at) if ask.kind == "start" else self._page(msg, ask, at))
         msg.__dict__[_STATE] = decided
 
+    async def _from_credential(self, msg: InboundMessage, ask: MeterDataAsk) -> MeterDataAsk:
+        """The request a presented MeterDataRequestCredential carries, once the credential verifies, was
+        issued by a trusted consent manager (as its did:web) and names the requester as its subject."""
+        assert ask.credential is not None
+        manager = ask.manager_id or (next(iter(self.trusted)) if len(self.trusted) == 1 else None)
+        if manager is None or manager not in self.trusted:
+            raise ConsentUnverifiable(f"{manager} is not a consent manager this provider trusts")
+        issuer = did_web_for_subscriber(manager)
+        resolver = self._resolvers.get(manager)
+        if resolver is None:
+            resolver = DIDResolver({issuer: api_base(await self.peers.url_of(manager))}, cache_ttl_s=60)
+            self._resolvers[manager] = resolver
+        verified = await asyncio.to_thread(verify_request_credential, ask.credential, resolver=resolver)
+        if verified.issuer != issuer:
+            raise ConsentUnverifiable(
+                f"the credential is issued by {verified.issuer}, not consent manager {issuer}"
+            )
+        if verified.subject != did_web_for_subscriber(msg.signer.subscriber_id):
+            raise ConsentWrongParty(f"the credential was issued to {verified.subject}, not to the requester")
+        if ask.request is not None and ask.request != verified.request:
+            raise SchemaValidationFailed("the request differs from the one the credential carries")
+        given = verified.request.get("consumerConsent") or []
+        return replace(
+            ask, request=verified.request, consent_id=ask.consent_id or (given[0] if given else None)
+        )
+
     async def _start(self, msg: InboundMessage, ask: MeterDataAsk, at: datetime) -> _Decided:
+        if ask.credential is not None:
+            ask = await self._from_credential(msg, ask)
         assert ask.request is not None and ask.purpose is not None
         request = AccessRequest.from_meter_data_request(  # (1)
             ask.request, requester=msg.signer.subscriber_id, provider=self.provider_id, purpose=ask.purpose

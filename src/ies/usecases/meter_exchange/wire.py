@@ -8,6 +8,10 @@ Start a transfer (`confirm`, the data consumer as BAP, the data provider as BPP)
        "contractAttributes": {"@type": "MeterDataAccess", "purpose": "energy-advisory",
                               "consentId": "urn:uuid:…", "consentManager": "<manager subscriber id>"}}}
 
+Instead of (or beside) the request resource, `contractAttributes.credential` may carry the consent as a
+MeterDataRequestCredential from the consent manager (`GET /consent/v1/consents/{id}/credential`); the
+provider then verifies it and serves the request it carries.
+
 Ask for page k of a transfer (`status`, BAP-PULL pagination as the IES guides describe it):
 
     {"contract": {"id": "<collection id>", "contractAttributes": {"@type": "MeterDataAccess"}},
@@ -50,6 +54,7 @@ class MeterDataAsk:
     consent_id: str | None = None
     manager_id: str | None = None
     request: dict[str, Any] | None = None  # the MeterDataRequest (start)
+    credential: dict[str, Any] | str | None = None  # a MeterDataRequestCredential carrying it (start)
     collection_id: str | None = None  # page
     page: int = 0
 
@@ -71,16 +76,22 @@ def parse_ask(action: str, message: dict[str, Any]) -> MeterDataAsk | None:
                 candidate = as_object(as_object(resource).get("resourceAttributes"))
                 if candidate.get("@type") == "MeterDataRequest":
                     mdr = candidate
-        if mdr is None:
+        credential = attrs.get("credential")
+        if credential is not None and not isinstance(credential, dict | str):
+            raise _bad(
+                "contractAttributes.credential is a credential", "$.message.contract.contractAttributes"
+            )
+        if mdr is None and credential is None:
             raise _bad("no MeterDataRequest in the contract's resources", "$.message.contract.commitments")
-        require_valid(mdr, "MeterDataRequest", "0.6")
+        if mdr is not None:
+            require_valid(mdr, "MeterDataRequest", "0.6")
         purpose = attrs.get("purpose")
         if not isinstance(purpose, str) or not purpose:
             raise _bad(
                 "contractAttributes.purpose is required", "$.message.contract.contractAttributes.purpose"
             )
         consent_id = attrs.get("consentId")
-        given = mdr.get("consumerConsent")
+        given = (mdr or {}).get("consumerConsent")
         if consent_id is None and isinstance(given, list) and given:
             consent_id = given[0]
         manager = attrs.get("consentManager")
@@ -90,6 +101,7 @@ def parse_ask(action: str, message: dict[str, Any]) -> MeterDataAsk | None:
             consent_id=consent_id if isinstance(consent_id, str) else None,
             manager_id=manager if isinstance(manager, str) else None,
             request=mdr,
+            credential=credential,
         )
     if action == "status":
         pagination = as_object(as_object(message.get("tags")).get("pagination"))
