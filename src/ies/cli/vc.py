@@ -99,7 +99,7 @@ def _subject_credential(credential_type: str, subject_file: Path) -> dict[str, A
         credential.setdefault("type", list(dict.fromkeys([_GENERIC, credential_type])))
         types = credential["type"] if isinstance(credential["type"], list) else [credential["type"]]
         if credential_type not in types:
-            raise UsageError(f"the credential in {subject_file} is not a {credential_type} (type {types})")
+            raise UsageError(f"the credential in {subject_file} has type {types}, not {credential_type}")
         return credential
     if credential_type == _GENERIC:
         return {"@context": [_VC_V2], "type": [_GENERIC], "credentialSubject": data}

@@ -94,6 +94,33 @@ def test_unusable_input_exits_2(tmp_path: Path, files: dict[str, Path]) -> None:
     assert no_type.exit_code == 2
 
 
+def test_generic_vc2_credential_with_a_key_file_is_signed_rdfc(
+    tmp_path: Path, files: dict[str, Path]
+) -> None:
+    did, out = _did_of(files["issuer"]), tmp_path / "generic.json"
+    claims = tmp_path / "claims.json"
+    claims.write_text(json.dumps({"id": "did:example:holder-1", "name": "ExampleClaim"}))
+    base = ["vc", "issue", "--type", "VerifiableCredential", "--key-file", str(files["issuer"]), "--did", did]
+    result = _ies(*base, "--subject", str(claims), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    vc = json.loads(out.read_text())
+    assert vc["@context"] == ["https://www.w3.org/ns/credentials/v2"] and vc["type"] == [
+        "VerifiableCredential"
+    ]
+    assert vc["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
+    ok = _ies("vc", "verify", str(out))
+    assert ok.exit_code == 0 and "valid eddsa-rdfc-2022" in ok.output
+    # a whole credential file must be of the type asked for
+    digest = tmp_path / "digest-credential.json"
+    digest.write_text(
+        json.dumps({"type": ["VerifiableCredential", "MeterDataCredential"], "credentialSubject": {}})
+    )
+    wrong = _ies(
+        "vc", "issue", "--type", "ElectricityCredential", "--subject", str(digest), "--key-file", "k"
+    )
+    assert wrong.exit_code == 2 and "not ElectricityCredential" in " ".join(wrong.output.split())
+
+
 def test_schema_invalid_subject_is_refused(tmp_path: Path, files: dict[str, Path]) -> None:
     subject = json.loads(files["subject"].read_text())
     del subject["meterData"]["profileType"]
