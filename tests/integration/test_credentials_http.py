@@ -17,6 +17,7 @@ it within a few seconds and a credential valid for four seconds expires during t
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import random
@@ -35,7 +36,8 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from ies.credentials import IssuerKey, ProofFormat, issue
+from ies.credentials import IssuerKey, ProofFormat, issue, sd_present
+from ies.credentials.jose import TYP_KB_JWT, sign_compact
 from ies.credentials.service import holder_proof_jwt
 from ies.credentials.service.digilocker import hmac_header
 from ies.identity.did_key import did_key_from_ed25519
@@ -204,9 +206,11 @@ def _example(family: str, version: str, name: str) -> dict[str, Any]:
     return doc
 
 
-def _issue_ies(issuer: Issuer, family: str, fmt: str) -> tuple[Any, str]:
+def _issue_ies(
+    issuer: Issuer, family: str, fmt: str, holder: SigningKeyPair | None = None
+) -> tuple[Any, str]:
     """An IES credential with the holder binding the IES guide requires (a did:key proof of possession)."""
-    holder = SigningKeyPair.generate()
+    holder = holder or SigningKeyPair.generate()
     did = did_key_from_ed25519(holder.public_key)
     credential = (
         _example("ElectricityCredential", "1.2", "example.json")
@@ -401,6 +405,47 @@ def test_ies_types_are_refused_in_rdfc_suites_with_the_reason(net: Net) -> None:
         resp = httpx.post(f"{net.a.url}/credentials/issue", json=body, headers=net.a.headers, timeout=30)
         assert resp.status_code == 400 and "not bundled" in resp.json()["error"]["message"]
         assert net.a.issued_count() == before
+
+
+def test_selective_disclosure_through_the_verifier_process(net: Net) -> None:
+    """A passport holder shows sanctioned load and tariff to a bank without name, address or id reference;
+    a claim the issuer never signed, slipped in and re-bound by the holder, is refused."""
+    pair = SigningKeyPair.generate()
+    holder = IssuerKey.did_key(pair)
+    sd, _ = _issue_ies(net.a, "ElectricityCredential", "sd-jwt-vc", holder=pair)
+    reveal = ["credentialSubject.customerProfile.consumptionProfiles"]
+    shown = sd_present(sd, reveal=reveal, holder_key=holder, nonce="n-42", aud="bank.example")
+
+    def verify_vp(presentation: str) -> dict[str, Any]:
+        body = {
+            "verifiablePresentation": presentation,
+            "options": {"challenge": "n-42", "domain": "bank.example"},
+        }
+        report: dict[str, Any] = httpx.post(
+            f"{net.verifier}/presentations/verify", json=body, timeout=30
+        ).json()
+        return report
+
+    report = verify_vp(shown)
+    assert report["verified"] is True, report
+    (credential,) = report["credentials"]
+    subject = credential["credentialSubject"]
+    assert subject["customerProfile"]["consumptionProfiles"][0]["sanctionedLoad"]
+    assert "idRef" not in subject["customerProfile"] and "fullName" not in subject.get("customerDetails", {})
+    assert credential["disclosed"] == reveal
+
+    issuer_jwt, *disclosures, _ = shown.split("~")
+    forged = _b64(json.dumps(["c2FsdA", "fullName", "Someone Rich"]).encode())
+    tampered = "~".join([issuer_jwt, *disclosures, forged, ""])
+    claims = {
+        "iat": int(time.time()),
+        "aud": "bank.example",
+        "nonce": "n-42",
+        "sd_hash": _b64(hashlib.sha256(tampered.encode()).digest()),
+    }
+    rebound = tampered + sign_compact(claims, holder, typ=TYP_KB_JWT, kid=False)
+    refused = verify_vp(rebound)
+    assert refused["verified"] is False and refused["errors"][0]["code"] == "VC_DISCLOSURE_INVALID"
 
 
 def test_digilocker_wrong_hmac_is_401_and_issues_nothing(net: Net) -> None:
