@@ -14,8 +14,9 @@ is kept with its exact Signature header (rebuilt from the parsed parameters, whi
 from __future__ import annotations
 
 import hmac
+import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +26,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from ies.audit import append as audit_append
-from ies.errors import IESError, NetworkError, UnauthorizedAction, to_http
+from ies.errors import IESError, InternalError, NetworkError, UnauthorizedAction, to_http
 from ies.exchange.context import Context, new_context
 from ies.exchange.inbound import InboundMessage
 from ies.exchange.outbound import Ack
@@ -39,7 +40,34 @@ if TYPE_CHECKING:
     from ies.node.app import NodeRuntime
     from ies.usecases.p2p.rules import RuleBook
 
-__all__ = ["DOMAIN", "LedgerUnavailable", "P2PNode", "header_of"]
+__all__ = ["DOMAIN", "LedgerUnavailable", "P2PNode", "header_of", "on"]
+
+log = logging.getLogger("ies.p2p")
+Handler = Callable[[InboundMessage], Awaitable[dict[str, Any] | None]]
+
+
+def on(node: P2PNode, action: str) -> Callable[[Handler], Handler]:
+    """Register a P2P handler whose unexpected failure still answers the peer.
+
+    A handler that raised anything but an IESError would leave the peer waiting for a callback until its
+    timeout; here the failure is logged with its traceback and answered at once as INTERNAL.
+    """
+
+    def register(handler: Handler) -> Handler:
+        async def guarded(msg: InboundMessage) -> dict[str, Any] | None:
+            try:
+                return await handler(msg)
+            except IESError:
+                raise
+            except Exception:
+                log.exception("P2P handler for %s failed", action)
+                raise InternalError(f"the {action} handler failed; the operator has the details") from None
+
+        node.runtime.router.on(action)(guarded)
+        return handler
+
+    return register
+
 
 DOMAIN = "beckn.one:deg:p2p-trading"
 

@@ -71,6 +71,7 @@ class DemoResult:
     charges: dict[str, Charges]
     timings: dict[str, float] = field(default_factory=dict)
     disputes: dict[str, Any] = field(default_factory=dict)
+    probe: dict[str, Any] = field(default_factory=dict)
 
 
 def run_demo(
@@ -82,6 +83,7 @@ def run_demo(
     progress: Progress = lambda _m: None,
     base_port: int = 18900,
     seed: int = 42,
+    probe: Callable[[Driver], dict[str, Any]] | None = None,
 ) -> DemoResult:
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -96,7 +98,10 @@ def run_demo(
     timings["network_up_s"] = time.perf_counter() - started
     driver = Driver(state)
     try:
-        return _run(driver, topology, charges, prosumers, day, progress, seed, timings)
+        result = _run(driver, topology, charges, prosumers, day, progress, seed, timings)
+        if probe is not None:
+            result.probe = probe(driver)
+        return result
     finally:
         driver.close()
         stop_network(state)

@@ -27,7 +27,7 @@ from ies.exchange.inbound import InboundMessage
 from ies.registry.assets import NewEntity, create_entities, find_entities
 from ies.registry.assets.structure import EntityClass, spec_of
 from ies.store import utcnow
-from ies.usecases.p2p.base import P2PNode, error_response, json_body, require_operator
+from ies.usecases.p2p.base import P2PNode, error_response, json_body, on, require_operator
 from ies.usecases.p2p.contract import CONTEXTS
 from ies.usecases.p2p.market import Block, block_at, block_start, blocks_of_day
 from ies.usecases.p2p.metering import simulate_day
@@ -311,7 +311,7 @@ def answer_pull(node: P2PNode, msg: InboundMessage) -> dict[str, Any]:
 def install_discom(node: P2PNode) -> None:
     runtime = node.runtime
 
-    @runtime.router.on("status")
+    @on(node, "status")
     async def status(msg: InboundMessage) -> dict[str, Any]:
         return answer_pull(node, msg)
 

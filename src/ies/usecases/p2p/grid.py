@@ -136,18 +136,19 @@ class GridView:
         for (feeder_id, block), group in sorted(by_feeder_block.items()):
             if not any(leg.trade_id == new_trade for leg in group):
                 continue
-            net = self._net_injection(group)
+            net = self._net_injection(group, feeder_id)
             if self._within_envelope(feeder_id, net):
                 continue
             self._power_flow(feeder_id, block, group, new_trade)
 
-    def _net_injection(self, legs: list[ScheduledLeg]) -> dict[str, int]:
+    def _net_injection(self, legs: list[ScheduledLeg], feeder_id: str) -> dict[str, int]:
+        """Scheduled net power (W, export > 0) per service point of this feeder."""
         net: dict[str, int] = defaultdict(int)
         for leg in {(leg.trade_id, leg.block): leg for leg in legs}.values():
-            if leg.seller_meter in self.meter_point:
-                net[self.meter_point[leg.seller_meter][1]] += leg.energy_wh * BLOCK_HOURS_INV
-            if leg.buyer_meter in self.meter_point:
-                net[self.meter_point[leg.buyer_meter][1]] -= leg.energy_wh * BLOCK_HOURS_INV
+            for meter, sign in ((leg.seller_meter, 1), (leg.buyer_meter, -1)):
+                found = self.meter_point.get(meter) if meter else None
+                if found is not None and found[0] == feeder_id:
+                    net[found[1]] += sign * leg.energy_wh * BLOCK_HOURS_INV
         return net
 
     def _within_envelope(self, feeder_id: str, net: Mapping[str, int]) -> bool:

@@ -30,7 +30,7 @@ from sqlalchemy import select
 from ies.errors import IESError, PeerUnreachable, PolicyError, SchemaValidationFailed, UsageError
 from ies.exchange.inbound import InboundMessage
 from ies.store import utcnow
-from ies.usecases.p2p.base import LedgerUnavailable, P2PNode, error_response, json_body, require_operator
+from ies.usecases.p2p.base import LedgerUnavailable, P2PNode, error_response, json_body, on, require_operator
 from ies.usecases.p2p.contract import CONTEXTS, Trade, contract_body, parse_contract
 from ies.usecases.p2p.evidence import pull_subject
 from ies.usecases.p2p.grid import GridView, ScheduledLeg, load_grid
@@ -523,7 +523,7 @@ def install_ledger(node: P2PNode) -> None:
     runtime = node.runtime
     state = LedgerState(node)
 
-    @runtime.router.on("init")
+    @on(node, "init")
     async def init(msg: InboundMessage) -> dict[str, Any]:
         trade = parse_contract(msg.message.get("contract"))
         if not state.sides_signed_by(trade, msg.signature.subscriber_id):
@@ -545,15 +545,15 @@ def install_ledger(node: P2PNode) -> None:
 
     runtime.router.policy = before_ack
 
-    @runtime.router.on("on_confirm")
+    @on(node, "on_confirm")
     async def on_confirm(msg: InboundMessage) -> None:
         return None  # recorded before the ACK (before_ack)
 
-    @runtime.router.on("on_cancel")
+    @on(node, "on_cancel")
     async def on_cancel(msg: InboundMessage) -> None:
         return None
 
-    @runtime.router.on("on_status")
+    @on(node, "on_status")
     async def on_status(msg: InboundMessage) -> None:
         await state.receive_status(msg)
 

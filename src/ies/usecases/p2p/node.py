@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from ies.audit import check_log
 from ies.errors import IESError, UsageError
 from ies.exchange.inbound import InboundMessage
-from ies.usecases.p2p.base import P2PNode, error_response, json_body, require_operator
+from ies.usecases.p2p.base import P2PNode, error_response, json_body, on, require_operator
 from ies.usecases.p2p.ledger_book import trade_summary
 from ies.usecases.p2p.rules import RuleBook
 from ies.usecases.p2p.settings import load_settings
@@ -69,7 +69,7 @@ def _install_platform(node: P2PNode) -> None:
     install_buyer(node, BuyerDesk(node))
     runtime.catalog = {"id": f"p2p-{node.subscriber_id}", "descriptor": {"name": "P2P offers"}, "offers": []}
 
-    @runtime.router.on("on_status")
+    @on(node, "on_status")
     async def on_status(msg: InboundMessage) -> None:
         await relay_status(node, msg)
 

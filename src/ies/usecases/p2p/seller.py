@@ -37,7 +37,7 @@ from ies.errors import (
 )
 from ies.exchange.inbound import InboundMessage
 from ies.store import utcnow
-from ies.usecases.p2p.base import LedgerUnavailable, P2PNode, error_response, json_body, require_operator
+from ies.usecases.p2p.base import LedgerUnavailable, P2PNode, error_response, json_body, on, require_operator
 from ies.usecases.p2p.catalog import CatalogOffer, OfferBlock, build_catalog
 from ies.usecases.p2p.contract import PolicyRef, Trade, contract_body, parse_contract
 from ies.usecases.p2p.ledger_book import current_trade, save_trade
@@ -440,7 +440,7 @@ def install_seller(node: P2PNode, desk: SellerDesk) -> None:
         ("confirm", desk.confirm),
         ("cancel", desk.cancel),
     ):
-        runtime.router.on(action)(handler)
+        on(node, action)(handler)
     router = APIRouter(prefix="/p2p/offers")
 
     @router.post("")
