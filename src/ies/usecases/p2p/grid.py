@@ -28,6 +28,7 @@ from ies.usecases.p2p.market import (
     Block,
     DistributionTransformer,
     FeasibilityMode,
+    FeederNetwork,
     FeederModel,
     GridLimits,
     ProposedTrade,
@@ -67,8 +68,14 @@ class GridView:
     meter_point: dict[str, tuple[str, str]]  # meter → (feeder id, service point id)
     limits: GridLimits
     envelope_w: dict[str, int] = field(default_factory=dict)  # service point → |W| proven safe
+    networks: dict[str, FeederNetwork] = field(default_factory=dict)  # built once per feeder
     dt_envelope_w: dict[str, int] = field(default_factory=dict)
     power_flows: int = 0
+
+    def network(self, feeder: FeederModel) -> FeederNetwork:
+        if feeder.feeder_id not in self.networks:
+            self.networks[feeder.feeder_id] = FeederNetwork(feeder, self.limits)
+        return self.networks[feeder.feeder_id]
 
     def feeder_of(self, meter: str) -> str | None:
         found = self.meter_point.get(meter)
@@ -116,6 +123,7 @@ class GridView:
                         [],
                         mode=FeasibilityMode.REFUSE,
                         limits=self.limits,
+                        network=self.network(feeder),
                     )
                     self.power_flows += result.power_flows
                     ok = ok and not result.breaches_if_all_accepted
@@ -180,7 +188,15 @@ class GridView:
             )
             for leg in sorted(unique, key=lambda g: (g.trade_id == new_trade, g.trade_id))
         ]
-        result = assess_block(feeder, block, {}, proposed, mode=FeasibilityMode.REFUSE, limits=self.limits)
+        result = assess_block(
+            feeder,
+            block,
+            {},
+            proposed,
+            mode=FeasibilityMode.REFUSE,
+            limits=self.limits,
+            network=self.network(feeder),
+        )
         self.power_flows += result.power_flows
         for decision in result.decisions:
             if decision.trade_id == new_trade and decision.refused:
