@@ -11,7 +11,9 @@ import json
 import os
 import sqlite3
 import time
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +96,64 @@ def test_every_change_is_notified_to_the_consumer_and_the_provider(cnet: Consent
         assert all(n["consentManager"] == cnet.sub("cm") for n in notices)
         assert notices[-1]["transition"]["reason"] == "moving house"
         assert notices[-1]["transition"]["managerSignature"]["signer"] == cnet.sub("cm")
+    # The data consumer checked each notice and keeps the newest state.
+    _wait_for(lambda: _held(cnet, consent).get("state") == "REVOKED")
+    held = _held(cnet, consent)
+    assert held["state"] == "REVOKED" and held["seq"] == 5 and held["retention"] == "P30D"
+    # A late (or replayed) earlier notice, even from the manager itself, changes nothing…
+    approved = next(n for n in _notifications(cnet, "advisor", consent) if n["action"] == "APPROVE")
+    assert _deliver(cnet, "cm", approved).status_code == 200
+    # …and the same notice relayed by another participant is refused (not the manager's record).
+    assert _deliver(cnet, "lender", approved).status_code == 200
+    _wait_for(lambda: len(_notice_audit(cnet, consent)) >= 7)
+    assert _held(cnet, consent)["state"] == "REVOKED"
+    audited = _notice_audit(cnet, consent)
+    assert [(a["accepted"], a.get("newer")) for a in audited[-2:]] == [(True, False), (False, None)]
+    assert audited[-1]["code"] == "POL_CONSENT_SIGNATURE_INVALID"
+
+
+def _notice_audit(cnet: ConsentNet, consent_id: str) -> list[dict[str, Any]]:
+    """The advisor's `consent.notice` audit lines for one consent, in order."""
+    engine = open_engine(sqlite_url_for(Path(cnet.state.node("advisor").config).parent / "node.db"))
+    try:
+        return [
+            e.payload_json
+            for e in AuditLog(engine).entries()
+            if e.kind == "consent.notice" and e.subject == f"consent:{consent_id}"
+        ]
+    finally:
+        engine.dispose()
+
+
+def _held(cnet: ConsentNet, consent_id: str) -> dict[str, Any]:
+    resp = httpx.get(
+        f"{cnet.url('advisor')}/consent/v1/notices",
+        params={"consent": consent_id},
+        headers={"Authorization": f"Bearer {cnet.token('advisor')}"},
+        timeout=30,
+    )
+    assert resp.status_code == 200, resp.text
+    notices = resp.json()["notices"]
+    return dict(notices[0]) if notices else {}
+
+
+def _deliver(cnet: ConsentNet, sender: str, notice: dict[str, Any]) -> httpx.Response:
+    """POST a consent notice to the advisor as `sender` (signed with its registered key)."""
+    body = {
+        "context": {
+            "action": "on_update",
+            "version": "2.0.0",
+            "bapId": cnet.sub("advisor"),
+            "bapUri": cnet.state.node("advisor").beckn_url,
+            "bppId": cnet.sub(sender),
+            "bppUri": cnet.state.node(sender).beckn_url,
+            "transactionId": notice["consentId"].removeprefix("urn:uuid:"),
+            "messageId": str(uuid.uuid4()),
+            "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        },
+        "message": {"consentNotification": notice},
+    }
+    return cnet.signed_post(sender, f"{cnet.state.node('advisor').beckn_url}/on_update", body)
 
 
 def test_answers_are_signed_by_the_manager_and_shown_only_to_parties(cnet: ConsentNet) -> None:

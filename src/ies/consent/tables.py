@@ -4,8 +4,9 @@
     consent_transitions   consent manager: every lifecycle transition, signed by the manager, hash-chained
     consent_transfers     data provider: one row per meter-data transfer started under a consent
     consent_accesses      data provider: one row per page of data served (who, when, purpose, how much)
+    consent_notices       data consumer: the newest verified state of each consent it was notified about
 
-A node that is both manager and provider uses all four. `consent_artefacts.seq` is the number of
+A node uses the tables of the parts it plays. `consent_artefacts.seq` is the number of
 transitions recorded so far and `last_hash` the hash of the newest one: a transition updates the row only
 where both still hold their expected values (compare-and-swap), so two concurrent transitions of one
 consent can never both succeed, on SQLite or PostgreSQL. Times are UTC.
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ies.store import Base, UTCDateTime
 
-__all__ = ["AccessRow", "ConsentRow", "TransferRow", "TransitionRow"]
+__all__ = ["AccessRow", "ConsentRow", "NoticeRow", "TransferRow", "TransitionRow"]
 
 
 class ConsentRow(Base):
@@ -103,3 +104,21 @@ class AccessRow(Base):
     bytes: Mapped[int] = mapped_column(Integer, comment="size of the page's MeterData JSON")
     payload_sha256: Mapped[str] = mapped_column(String(64))
     served_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class NoticeRow(Base):
+    """Data consumer: the newest verified state of each consent it was notified about."""
+
+    __tablename__ = "consent_notices"
+
+    consent_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    manager_id: Mapped[str] = mapped_column(String(255))
+    provider_id: Mapped[str] = mapped_column(String(255))
+    purpose: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    seq: Mapped[int] = mapped_column(Integer, comment="transitions the newest notice reported")
+    valid_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    retention: Mapped[str] = mapped_column(String(32), comment="how long received data may be kept")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    artefact: Mapped[dict[str, Any]] = mapped_column(JSON)
+    transition: Mapped[dict[str, Any]] = mapped_column(JSON, comment="the manager-signed newest record")

@@ -7,9 +7,9 @@ A node runs this use case in one of two roles, chosen by `settings.meter_exchang
   verified, covers the requester, the purpose, every meter, register and date, and the frequency limit;
   pages carry IES MeterData v0.6 minimised to the request; every page served is in the access ledger the
   principal can list (`GET /consent/v1/accesses`). See `ies.usecases.meter_exchange.provider`.
-- `consumer` (a BAP): nothing to install; it sends `confirm` / `status` with its signed client (or the
-  node's `/admin/caller/{action}`) and receives the consent manager's `on_update` notifications through
-  the exchange pipeline, where they are logged and audited.
+- `consumer` (a BAP): sends `confirm` / `status` with its signed client (or the node's
+  `/admin/caller/{action}`); every consent `on_update` its managers send is verified and its newest state
+  kept (`GET /consent/v1/notices`, operator token). See `ies.usecases.meter_exchange.consumer`.
 
 Provider settings: `consent_managers` (subscriber ids trusted; default this node if it is a consent
 manager), `page_size` (records per page, default 96), `customers` (consumer number → {did, meters,
@@ -53,3 +53,7 @@ def install(runtime: NodeRuntime) -> None:
         from ies.usecases.meter_exchange.provider import MeterDataProvider, ProviderSettings
 
         MeterDataProvider(runtime, ProviderSettings.from_node(raw)).install()
+    else:
+        from ies.usecases.meter_exchange.consumer import install_consumer
+
+        install_consumer(runtime, raw)

@@ -171,17 +171,17 @@ class MeterDataProvider:
                 "the request names no consent (contractAttributes.consentId / consumerConsent)"
             )
         consent = await self.fetch(ask.consent_id, ask.manager_id)  # (2)
-        series = plan_transfer(request)
-        records = total_records(series)
         page_size = min(
             int(ask.request.get("maxRecordsShared") or self.settings.page_size), self.settings.page_size
         )
-        pages = -(-records // page_size)
         async with self.ledger.start_lock:  # (3) + (4) without a gap another request could use
             recent = self.ledger.recent_transfers(consent, at)
             owns = self.settings.customers.owns
             check_access(consent.artefact, consent.state, request, at=at, recent_accesses=recent, owns=owns)
             self._decide(msg, consent, request, at)
+            series = plan_transfer(request)
+            records = total_records(series)
+            pages = -(-records // page_size)
             if not pages:
                 raise SchemaValidationFailed("the requested period holds no whole interval or day")
             transfer = self.ledger.start(
