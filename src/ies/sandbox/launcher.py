@@ -56,7 +56,13 @@ def wait_healthy(node: NodeState, timeout_s: float = 30.0) -> dict[str, Any]:
         try:
             resp = httpx.get(f"{node.url}/health", timeout=2)
             if resp.status_code == 200:
-                return dict(resp.json())
+                health = resp.json() if "json" in resp.headers.get("content-type", "") else {}
+                if isinstance(health, dict) and health.get("subscriber_id") == node.subscriber_id:
+                    return health
+                # Someone else answers on our port (it was taken between choosing it and binding it).
+                raise NetworkError(
+                    f"port of {node.name} ({node.url}) is answered by another service", code="NET_PORT_TAKEN"
+                )
             last = f"HTTP {resp.status_code}"
         except httpx.HTTPError as exc:
             last = exc.__class__.__name__
