@@ -21,8 +21,14 @@ __all__ = ["install"]
 declare_usecase(
     "peer-to-peer-and-local-prosumer-trading-pilots",
     module=__name__,
-    status="planned",
-    notes="buyer/seller trading platforms, ledger providers and DISCOMs over the DEG wave-2 wire",
+    status="implemented",
+    notes=(
+        "trading platforms, ledger providers and DISCOMs over the DEG wave-2 wire: DISCOM-signed "
+        "eligibility, catalogues and discovery, matching, select/init/confirm, signed Rego rules, pandapower "
+        "feasibility, "
+        "recording in both ledgers, provisional/final/true-up allocation, settlement, dispute evidence; "
+        "`ies demo p2p`"
+    ),
 )
 
 

@@ -54,7 +54,6 @@ class P2PSettings(BaseModel):
     #: discom: its ledger provider (named in onboarding records so TPs know where to record)
     ledger: str | None = None
     allocation: Literal["pro_rata", "fifo"] = "pro_rata"
-    curtailment: Literal["refuse", "pro_rata"] = "refuse"
     voltage_min_pu: float = Field(0.94, gt=0.5, lt=1.0)
     voltage_max_pu: float = Field(1.06, gt=1.0, lt=1.5)
     max_loading_percent: float = Field(100.0, gt=0, le=300)
