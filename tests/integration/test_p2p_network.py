@@ -9,8 +9,11 @@ first (intra- and inter-DISCOM), then each way a trade is refused or delayed, th
 from __future__ import annotations
 
 import copy
+import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -311,6 +314,29 @@ def test_dispute_evidence_recomputes_the_settlement_and_exposes_tampering(p2p: P
     ledger_part = next(p for p in inflated["parts"] if p["role"] == "ledger")
     ledger_part["trade"]["blocks"][0]["final_alloc_wh"] += 100
     assert any("(4)" in f for f in verify_bundle(inflated).findings)
+
+
+def test_ies_p2p_evidence_and_verify_evidence_from_the_command_line(p2p: P2PNet, tmp_path: Path) -> None:
+    intra = next(t for t in p2p.d.trades("tp-2") if t["buyer"]["id"] == "N-BUY")
+    bundle = tmp_path / "trade.evidence.json"
+
+    def ies(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "ies.cli.main", "p2p", *args], capture_output=True, text=True, timeout=120
+        )
+
+    made = ies("evidence", intra["contract_id"], "--home", p2p.d.state.home, "--out", str(bundle))
+    assert made.returncode == 0, made.stderr
+    checked = ies("verify-evidence", str(bundle))
+    assert checked.returncode == 0 and "consistent" in checked.stdout, checked.stdout + checked.stderr
+    data = json.loads(bundle.read_text())
+    next(p for p in data["parts"] if p["role"] == "ledger")["trade"]["blocks"][0]["final_alloc_wh"] += 1
+    bundle.write_text(json.dumps(data))
+    tampered = ies("verify-evidence", str(bundle))
+    assert tampered.returncode == 1 and "(4)" in tampered.stdout
+    bundle.write_text("not json")
+    assert ies("verify-evidence", str(bundle)).returncode == 2
+    assert ies("evidence", "no-such-trade", "--home", p2p.d.state.home, "--out", str(bundle)).returncode == 1
 
 
 def test_our_handlers_accept_the_devkit_messages(p2p: P2PNet) -> None:

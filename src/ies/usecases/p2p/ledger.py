@@ -533,17 +533,22 @@ def install_ledger(node: P2PNode) -> None:
         await state.check_feasible(trade)
         return {"contract": msg.message["contract"]}
 
-    previous = runtime.router.policy
+    async def record_last() -> None:
+        """Record in the pre-ACK hook, after every other check the node runs there (installed later):
+        a message any of them refuses is NACKed before anything is written."""
+        previous = runtime.router.policy
 
-    async def before_ack(msg: InboundMessage) -> None:
-        if msg.action == "on_confirm":
-            await state.record(msg)
-        elif msg.action == "on_cancel":
-            await state.cancel(msg)
-        if previous is not None:
-            await previous(msg)
+        async def before_ack(msg: InboundMessage) -> None:
+            if previous is not None:
+                await previous(msg)
+            if msg.action == "on_confirm":
+                await state.record(msg)
+            elif msg.action == "on_cancel":
+                await state.cancel(msg)
 
-    runtime.router.policy = before_ack
+        runtime.router.policy = before_ack
+
+    runtime.startup.append(record_last)
 
     @on(node, "on_confirm")
     async def on_confirm(msg: InboundMessage) -> None:
