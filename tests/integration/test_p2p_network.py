@@ -207,6 +207,28 @@ def p2p_contract_body(p2p: P2PNet, contract_id: str) -> dict[str, Any]:
     return dict(orjson.loads(bodies[-1]["body"])["message"]["contract"])
 
 
+def test_an_electricity_credential_makes_a_prosumer_eligible(p2p: P2PNet) -> None:
+    _records, credentials = p2p.d.register(
+        "discom-north",
+        [{"meter_id": "MN-VC", "customer_id": "CN9", "sanctioned_load_w": 7000, "solar_w": 2000}],
+    )
+    tampered = copy.deepcopy(credentials[0])
+    tampered["credentialSubject"]["customerProfile"]["consumptionProfiles"][0]["sanctionedLoad"]["value"] = 70
+    ok, refused = p2p.d.enrol(
+        "tp-2",
+        [
+            {"participant_id": "N-VC", "credential": credentials[0]},
+            {"participant_id": "N-VC2", "credential": tampered},
+        ],
+    )
+    assert ok == {"participant_id": "N-VC", "meter_id": "MN-VC", "utility_id": "NORTH-DL"}
+    assert refused["error"]["details"]["rule"] == "VC_SIGNATURE_INVALID"
+    # eligible means the regulator's cap is computed from the credential's sanctioned load
+    with pytest.raises(DriverError) as over:
+        p2p.d.call("tp-2", "POST", "/p2p/bids", _bid("N-VC", [BLOCKS[50]], 7000 * 5 // 4 + 10))
+    assert over.value.code == "POL_P2P_TRADED_POWER_OVER_CAP"
+
+
 def test_requesting_more_than_is_available_is_refused_in_on_select(p2p: P2PNet) -> None:
     intra = next(t for t in p2p.d.trades("tp-2") if t["buyer"]["id"] == "N-BUY")
     contract = parse_contract(p2p_contract_body(p2p, intra["contract_id"]))

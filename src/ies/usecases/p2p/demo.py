@@ -120,6 +120,7 @@ def _run(
     rng = random.Random(seed)
     people = population(count, list(topo.regions), topo.platforms, seed)
     t = time.perf_counter()
+    proofs: dict[str, dict[str, Any]] = {}  # every other prosumer shows an ElectricityCredential
     records: dict[str, dict[str, Any]] = {}
     for region in topo.regions:
         mine = [p for p in people if p.region == region]
@@ -132,14 +133,13 @@ def _run(
             }
             for p in mine
         ]
-        for p, record in zip(mine, d.register_connections(topo.discom(region), specs), strict=True):
+        signed, credentials = d.register(topo.discom(region), specs)
+        for i, (p, record, credential) in enumerate(zip(mine, signed, credentials, strict=True)):
             records[p.participant_id] = record
+            proofs[p.participant_id] = {"credential": credential} if i % 2 else {"record": record}
     for platform in topo.platforms:
         mine = [p for p in people if p.platform == platform]
-        d.enrol(
-            platform,
-            [{"participant_id": p.participant_id, "record": records[p.participant_id]} for p in mine],
-        )
+        d.enrol(platform, [{"participant_id": p.participant_id, **proofs[p.participant_id]} for p in mine])
     forged = copy.deepcopy(records[people[0].participant_id])
     forged["sanctionedLoadW"] *= 10  # a prosumer inflating their sanctioned load: the signature breaks
     d.enrol(topo.platforms[0], [{"participant_id": "P-FORGED", "record": forged}])

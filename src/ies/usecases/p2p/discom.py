@@ -29,6 +29,7 @@ from ies.registry.assets.structure import EntityClass, spec_of
 from ies.store import utcnow
 from ies.usecases.p2p.base import P2PNode, error_response, json_body, on, require_operator
 from ies.usecases.p2p.contract import CONTEXTS
+from ies.usecases.p2p.credential import electricity_credential
 from ies.usecases.p2p.market import Block, block_at, block_start, blocks_of_day
 from ies.usecases.p2p.metering import simulate_day
 from ies.usecases.p2p.onboarding import ConnectionFacts, sign_record
@@ -106,12 +107,15 @@ def _transformers(session: Session, host: str) -> list[str]:
     return sorted(e.id for e in found)
 
 
-def register_connections(node: P2PNode, specs: list[Any]) -> list[dict[str, Any]]:
-    """Register connections and return their signed onboarding records (in the order given)."""
+def register_connections(
+    node: P2PNode, specs: list[Any]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Register connections; return their signed onboarding records and ElectricityCredentials (in order)."""
     if not isinstance(specs, list) or not 1 <= len(specs) <= MAX_CONNECTIONS_PER_CALL:
         raise UsageError(f"give connections: a list of 1…{MAX_CONNECTIONS_PER_CALL} objects")
     host, s, now = _host(node), node.settings, utcnow()
-    records = []
+    records: list[dict[str, Any]] = []
+    credentials: list[dict[str, Any]] = []
     with node.transaction() as session:
         dts = _transformers(session, host)
         taken = {r for (r,) in session.execute(select(ConnectionRow.meter_id))}
@@ -179,6 +183,11 @@ def register_connections(node: P2PNode, specs: list[Any]) -> list[dict[str, Any]
             record = sign_record(
                 facts, key=node.runtime.keys.signing, key_id=node.runtime.keys.key_id, issued_at=now
             )
+            credentials.append(
+                electricity_credential(
+                    facts, keys=node.runtime.keys, discom_name=f"{s.utility_id} (sandbox)", issued_at=now
+                )
+            )
             rows.append(
                 ConnectionRow(
                     meter_id=meter,
@@ -196,7 +205,7 @@ def register_connections(node: P2PNode, specs: list[Any]) -> list[dict[str, Any]
         create_entities(session, items, actor=node.subscriber_id)
         session.add_all(rows)
         node.audit(session, "p2p.onboarding", host, {"connections": len(rows)})
-    return records
+    return records, credentials
 
 
 def generate_readings(
@@ -326,9 +335,8 @@ def install_discom(node: P2PNode) -> None:
         try:
             require_operator(node, request)
             body = await json_body(request)
-            return JSONResponse(
-                {"records": register_connections(node, list((body or {}).get("connections") or []))}
-            )
+            records, credentials = register_connections(node, list((body or {}).get("connections") or []))
+            return JSONResponse({"records": records, "credentials": credentials})
         except IESError as err:
             return error_response(err)
 

@@ -66,9 +66,15 @@ class Driver:
 
     # -- the steps -------------------------------------------------------------------------------------
     def register_connections(self, discom: str, connections: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return list(
-            self.call(discom, "POST", "/p2p/discom/connections", {"connections": connections})["records"]
-        )
+        """The DISCOM-signed onboarding records of new connections."""
+        return self.register(discom, connections)[0]
+
+    def register(
+        self, discom: str, connections: list[dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Register connections: (signed onboarding records, ElectricityCredentials), in order."""
+        answer = self.call(discom, "POST", "/p2p/discom/connections", {"connections": connections})
+        return list(answer["records"]), list(answer["credentials"])
 
     def enrol(self, platform: str, prosumers: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return list(self.call(platform, "POST", "/p2p/prosumers", {"prosumers": prosumers})["prosumers"])

@@ -82,11 +82,18 @@ def _install_platform(node: P2PNode) -> None:
             body = await json_body(request)
             items = body.get("prosumers") if isinstance(body, dict) else None
             if not isinstance(items, list):
-                raise UsageError("give prosumers[{participant_id, record}]")
+                raise UsageError("give prosumers[{participant_id, record | credential}]")
             results = []
             for item in items:
                 try:
-                    results.append(await enrol(node, str(item.get("participant_id", "")), item.get("record")))
+                    results.append(
+                        await enrol(
+                            node,
+                            str(item.get("participant_id", "")),
+                            item.get("record"),
+                            item.get("credential"),
+                        )
+                    )
                 except IESError as err:
                     results.append({"participant_id": item.get("participant_id"), "error": err.to_dict()})
             return JSONResponse({"prosumers": results})

@@ -19,9 +19,11 @@ from sqlalchemy.orm import Session
 
 from ies.errors import NotFoundError
 from ies.exchange.inbound import InboundMessage
+from ies.identity.did_web import did_web_for_subscriber
 from ies.store import utcnow
 from ies.usecases.p2p.base import P2PNode
 from ies.usecases.p2p.contract import Customer, LedgerParty, contract_body, parse_contract
+from ies.usecases.p2p.credential import facts_from_credential
 from ies.usecases.p2p.ledger_book import current_trade, merge_allocations
 from ies.usecases.p2p.market import Block, TradeRequestFacts
 from ies.usecases.p2p.onboarding import IneligibleProsumer, verify_record
@@ -40,20 +42,32 @@ __all__ = [
 ]
 
 
-async def enrol(node: P2PNode, participant_id: str, record: Any) -> dict[str, Any]:
-    """Verify a DISCOM's onboarding record and make the participant eligible here (idempotent)."""
+async def enrol(
+    node: P2PNode, participant_id: str, record: Any = None, credential: Any = None
+) -> dict[str, Any]:
+    """Verify the DISCOM's proof of a connection — its signed onboarding record or the customer's
+    ElectricityCredential — and make the participant eligible here (idempotent)."""
     if not participant_id or len(participant_id) > 200:
         raise IneligibleProsumer("participant_id is required", details={"rule": "RECORD_MALFORMED"})
-    issuer = str(record.get("issuer", "")) if isinstance(record, dict) else ""
-    keys: dict[str, str] = {}
-    if issuer and issuer in node.settings.discoms.values():
-        keys = (await node.peer(issuer)).keys
     try:
-        facts = verify_record(record, accepted_issuers=node.settings.discoms, issuer_keys=keys)
+        if credential is not None:
+            documents = {}
+            for subscriber in node.settings.discoms.values():
+                documents[did_web_for_subscriber(subscriber)] = (await node.peer(subscriber)).base_url
+            facts = facts_from_credential(
+                credential, accepted_issuers=node.settings.discoms, documents=documents
+            )
+        else:
+            issuer = str(record.get("issuer", "")) if isinstance(record, dict) else ""
+            keys: dict[str, str] = {}
+            if issuer and issuer in node.settings.discoms.values():
+                keys = (await node.peer(issuer)).keys
+            facts = verify_record(record, accepted_issuers=node.settings.discoms, issuer_keys=keys)
     except IneligibleProsumer as err:
         with node.transaction() as session:
             node.refuse(session, "INELIGIBLE", participant_id, err.message, {"step": err.details.get("rule")})
         raise
+    proof = credential if credential is not None else record
     with node.transaction() as session:
         row = session.get(ProsumerRow, participant_id)
         if row is None:
@@ -72,7 +86,7 @@ async def enrol(node: P2PNode, participant_id: str, record: Any) -> dict[str, An
                     discom_id=facts.issuer,
                     sanctioned_load_w=facts.sanctioned_load_w,
                     solar_w=facts.solar_w,
-                    record=record,
+                    record=proof,
                     verified_at=utcnow(),
                 )
             )
