@@ -36,6 +36,7 @@ def p2p(
     out: Path = typer.Option(Path("p2p-demo"), "--out", help="folder for the report, CSVs and chart"),
     base_port: int = typer.Option(18900, "--base-port", help="first port to try for the nodes"),
     seed: int = typer.Option(42, "--seed", help="seed of the generated population and prices"),
+    keep: bool = typer.Option(False, "--keep", help="leave the network running (for `ies p2p evidence`)"),
 ) -> None:
     """Trade a day of P2P energy among N prosumers on one or two DISCOMs, end to end."""
     from ies.usecases.p2p.demo import run_demo
@@ -53,21 +54,30 @@ def p2p(
             raise UsageError(f"--date {day!r} is not YYYY-MM-DD") from None
         if trading_day < (datetime.now(IST) + timedelta(days=1)).date():
             raise UsageError("--date must be tomorrow or later: gate closure is 2 hours before each block")
-        with tempfile.TemporaryDirectory(prefix="ies-p2p-demo-") as home:
+        with tempfile.TemporaryDirectory(prefix="ies-p2p-demo-") as scratch:
+            home = (out / "network-home").resolve() if keep else Path(scratch)
             result = run_demo(
                 prosumers,
                 discoms,
                 trading_day,
-                Path(home),
+                home,
                 base_port=base_port,
                 seed=seed,
                 progress=lambda m: console.print(f"[dim]{m}[/dim]", highlight=False),
+                keep=keep,
             )
         report = build_report(result)
         for line in render_text(report):
             console.print(line, highlight=False, markup=False)
         for path in write_outputs(report, result, out):
             console.print(f"wrote {path}", highlight=False)
+        if keep:
+            network = (out / "network-home" / "network").resolve()
+            console.print(
+                f"the network is still running: `ies p2p evidence TRADE_ID --home {network}`; "
+                f"stop it with `ies network down --home {network}`",
+                highlight=False,
+            )
         disputes = report["disputes"]
         if (
             not result.checks.ok

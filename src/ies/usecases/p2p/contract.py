@@ -95,9 +95,10 @@ class LedgerParty:
     ledger_uri: str = ""
     discom_id: str = ""
     discom_uri: str = ""
+    allocation_version: int = 0  # how many allocation updates this ledger has made to the trade
 
     def attributes(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "@context": CONTEXTS["DiscomLedgerProvider"],
             "@type": "DiscomLedgerProvider",
             "utilityId": self.utility_id,
@@ -106,6 +107,9 @@ class LedgerParty:
             "ledgerId": self.ledger_id,
             "ledgerUri": self.ledger_uri,
         }
+        if self.allocation_version:
+            out["allocationVersion"] = self.allocation_version
+        return out
 
 
 @dataclass(frozen=True)
@@ -299,6 +303,9 @@ def _ledger(attrs: dict[str, Any], utility: str) -> LedgerParty:
         ledger_uri=str(attrs.get("ledgerUri") or attrs.get("ledgerUrl") or ""),
         discom_id=str(attrs.get("discomId") or ""),
         discom_uri=str(attrs.get("discomUri") or ""),
+        allocation_version=int(attrs["allocationVersion"])
+        if isinstance(attrs.get("allocationVersion"), int)
+        else 0,
     )
 
 

@@ -84,6 +84,7 @@ def run_demo(
     base_port: int = 18900,
     seed: int = 42,
     probe: Callable[[Driver], dict[str, Any]] | None = None,
+    keep: bool = False,
 ) -> DemoResult:
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -104,7 +105,8 @@ def run_demo(
         return result
     finally:
         driver.close()
-        stop_network(state)
+        if not keep:
+            stop_network(state)
 
 
 def _run(
@@ -260,10 +262,12 @@ def _correct_one_reading(d: Driver, topo: P2PTopology, day: date) -> str | None:
 
 
 def _wait_converged(
-    d: Driver, topo: P2PTopology, timeout_s: float = 120.0
+    d: Driver, topo: P2PTopology, timeout_s: float = 180.0
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Poll until the cascades have landed: every live trade COMPLETE on every platform and ledger."""
+    """Poll until the cascades have landed: no live trade ACTIVE anywhere, and the four parties of every
+    trade holding the same FINAL_ALLOC (what the checks then verify in full)."""
     deadline = time.monotonic() + timeout_s
+    ledger_of = {topo.utility(r): topo.sub(topo.ledger(r)) for r in topo.regions}
     while True:
         platforms = {topo.sub(p): d.trades(p) for p in topo.platforms}
         ledgers = {topo.sub(topo.ledger(r)): d.trades(topo.ledger(r)) for r in topo.regions}
@@ -273,7 +277,8 @@ def _wait_converged(
             for t in trades
             if t["status"] == "ACTIVE"
         ]
-        if not pending or time.monotonic() > deadline:
+        agreed = check_network(platforms, ledgers, ledger_of, {})
+        if (not pending and agreed.converged == agreed.trades) or time.monotonic() > deadline:
             return platforms, ledgers
         time.sleep(0.5)
 

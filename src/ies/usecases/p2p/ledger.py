@@ -364,7 +364,9 @@ class LedgerState:
                         seller=parse_contract(t.body).seller,
                         columns=cols,
                     )
-                    row, did_change = merge_allocations(session, contract_id, carrier, sides)
+                    row, _applied, did_change = merge_allocations(
+                        session, contract_id, carrier, sides, author=True
+                    )
                     row.allocation_round = kind.value
                     if did_change:
                         changed.append(contract_id)
@@ -459,6 +461,7 @@ class LedgerState:
                     trade.status = "COMPLETE"
                     row.body = contract_body(trade)
                     row.status = "COMPLETE"
+                    row.seller_version += 1  # the settlement is the seller side's update
                     self.node.audit(
                         session,
                         "p2p.settlement",
@@ -502,8 +505,8 @@ class LedgerState:
             peer_sides = {s for s in ("seller", "buyer") if getattr(row, f"{s}_utility") != self.utility}
         async with self.lock:
             with self.node.transaction() as session:
-                row, changed = merge_allocations(session, trade.contract_id, trade, peer_sides)
-                if trade.revenue_flows and row.seller_utility != self.utility:
+                row, applied, changed = merge_allocations(session, trade.contract_id, trade, peer_sides)
+                if trade.revenue_flows and row.seller_utility != self.utility and "seller" in applied:
                     _, mine = current_trade(session, trade.contract_id)
                     mine.revenue_flows, mine.status = trade.revenue_flows, trade.status
                     row.body, row.status = contract_body(mine), trade.status

@@ -135,13 +135,24 @@ def current_trade(session: Session, contract_id: str) -> tuple[TradeRow, Trade]:
         if b.final_alloc_wh is not None:
             columns.setdefault("FINAL_ALLOC", {})[b.block] = b.final_alloc_wh
     trade = replace(trade, columns=columns, status=row.status)
+    if trade.seller_ledger is not None:
+        trade.seller_ledger = replace(trade.seller_ledger, allocation_version=row.seller_version)
+    if trade.buyer_ledger is not None:
+        trade.buyer_ledger = replace(trade.buyer_ledger, allocation_version=row.buyer_version)
     return row, trade
 
 
 def merge_allocations(
-    session: Session, contract_id: str, trade: Trade, sides: Iterable[str]
-) -> tuple[TradeRow, bool]:
-    """Apply the given sides' allocation columns of `trade` to our blocks; returns (row, changed).
+    session: Session, contract_id: str, trade: Trade, sides: Iterable[str], *, author: bool = False
+) -> tuple[TradeRow, set[str], bool]:
+    """Apply the given sides' allocation columns of `trade` to our blocks; returns (row, sides applied,
+    changed).
+
+    Ordering: a ledger numbers its updates to each side (`allocationVersion` on its participant), and
+    an update not newer than the one held is not applied — cascades travel over several hops and can
+    overtake each other, and a stale update must never overwrite a newer one. An unnumbered update (a
+    peer that does not number them) is applied as it comes. With `author`, we are that side's ledger:
+    any change bumps our number.
 
     FINAL_ALLOC is recomputed here (never taken from the sender): min of the two sides when both are
     FINAL, absent otherwise.
@@ -149,9 +160,17 @@ def merge_allocations(
     row = session.get(TradeRow, contract_id)
     if row is None:
         raise NotFoundError(f"no trade {contract_id} here")
+    applied: set[str] = set()
+    for side in sides:
+        party = trade.seller_ledger if side == "seller" else trade.buyer_ledger
+        incoming = party.allocation_version if party is not None else 0
+        held = row.seller_version if side == "seller" else row.buyer_version
+        if author or not incoming or incoming > held:
+            applied.add(side)
+    changed_sides: set[str] = set()
     changed = False
     for b in _blocks(session, contract_id):
-        for side in sides:
+        for side in applied:
             alloc_col, status_col = SIDE_COLUMNS[side]
             value = trade.columns.get(alloc_col, {}).get(b.block)
             status = trade.columns.get(status_col, {}).get(b.block)
@@ -159,10 +178,10 @@ def merge_allocations(
                 continue
             if side == "buyer" and (b.buyer_alloc_wh, b.buyer_status) != (int(value), str(status or "")):
                 b.buyer_alloc_wh, b.buyer_status = int(value), str(status or "")
-                changed = True
+                changed_sides.add(side)
             if side == "seller" and (b.seller_alloc_wh, b.seller_status) != (int(value), str(status or "")):
                 b.seller_alloc_wh, b.seller_status = int(value), str(status or "")
-                changed = True
+                changed_sides.add(side)
         final = (
             min(b.buyer_alloc_wh, b.seller_alloc_wh)
             if b.buyer_status == FINAL
@@ -174,9 +193,18 @@ def merge_allocations(
         if final != b.final_alloc_wh:
             b.final_alloc_wh = final
             changed = True
+    for side in applied:
+        party = trade.seller_ledger if side == "seller" else trade.buyer_ledger
+        attribute = f"{side}_version"
+        if author:
+            if side in changed_sides:
+                setattr(row, attribute, getattr(row, attribute) + 1)
+        elif party is not None and party.allocation_version > getattr(row, attribute):
+            setattr(row, attribute, party.allocation_version)
+    changed = changed or bool(changed_sides)
     if changed:
         row.updated_at = utcnow()
-    return row, changed
+    return row, applied, changed
 
 
 def all_final(session: Session, contract_id: str) -> bool:

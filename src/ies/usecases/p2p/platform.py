@@ -211,8 +211,8 @@ async def relay_status(node: P2PNode, msg: InboundMessage) -> None:
     if not sides:
         return
     with node.transaction() as session:
-        row, changed = merge_allocations(session, incoming.contract_id, incoming, sides)
-        if "seller" in sides and incoming.revenue_flows:
+        row, applied, changed = merge_allocations(session, incoming.contract_id, incoming, sides)
+        if "seller" in applied and incoming.revenue_flows:
             _, mine = current_trade(session, incoming.contract_id)
             if mine.revenue_flows != incoming.revenue_flows:
                 mine.revenue_flows, mine.status = incoming.revenue_flows, incoming.status

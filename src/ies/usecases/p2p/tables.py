@@ -121,6 +121,8 @@ class TradeRow(Base):
     seller_recorded: Mapped[bool] = mapped_column(Boolean, default=False)
     buyer_recorded: Mapped[bool] = mapped_column(Boolean, default=False)
     allocation_round: Mapped[str] = mapped_column(String(16), default="", doc="last round applied")
+    seller_version: Mapped[int] = mapped_column(Integer, default=0, doc="seller-side ledger's update count")
+    buyer_version: Mapped[int] = mapped_column(Integer, default=0, doc="buyer-side ledger's update count")
     policy_name: Mapped[str] = mapped_column(String(255), default="")
     policy_version: Mapped[str] = mapped_column(String(64), default="")
     policy_hash: Mapped[str] = mapped_column(String(64), default="")
