@@ -32,12 +32,9 @@ def trade(**columns: dict[int, int | str]) -> Trade:
 
 def update(side: str, version: int, wh: int, status: str = "FINAL") -> Trade:
     prefix = "SELLER" if side == "seller" else "BUYER"
-    t = trade(
-        **{
-            f"{prefix}_DISCOM_ALLOC": dict.fromkeys(BLOCKS, wh),
-            f"{prefix}_DISCOM_STATUS": dict.fromkeys(BLOCKS, status),
-        }
-    )
+    alloc: dict[int, int | str] = dict.fromkeys(BLOCKS, wh)
+    states: dict[int, int | str] = dict.fromkeys(BLOCKS, status)
+    t = trade(**{f"{prefix}_DISCOM_ALLOC": alloc, f"{prefix}_DISCOM_STATUS": states})
     if side == "seller":
         t.seller_ledger = LedgerParty("NORTH-DL", "lp-n", allocation_version=version)
     else:
