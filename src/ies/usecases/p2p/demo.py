@@ -253,10 +253,12 @@ def _correct_one_reading(d: Driver, topo: P2PTopology, day: date) -> str | None:
     for region in topo.regions:
         for t in d.trades(topo.ledger(region)):
             if t["seller"]["utility"] == topo.utility(region) and t["blocks"]:
-                block = t["blocks"][len(t["blocks"]) // 2]["block"]
+                middle = t["blocks"][len(t["blocks"]) // 2]
+                block, allocated = middle["block"], middle["seller_alloc_wh"] or 0
                 meters = d.meter_readings(topo.discom(region), day.isoformat())
-                imp, exp, _ = meters[t["seller"]["meter"]][str(block)]
-                d.correct(topo.discom(region), t["seller"]["meter"], block, imp, max(exp - 150, 0))
+                imp, _exp, _ = meters[t["seller"]["meter"]][str(block)]
+                # re-read below what was allocated, so the allocation (and the money) must change
+                d.correct(topo.discom(region), t["seller"]["meter"], block, imp, max(allocated - 40, 0))
                 return f"{t['seller']['meter']} in block {block}"
     return None
 
