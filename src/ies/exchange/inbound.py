@@ -281,6 +281,9 @@ class ExchangeRouter:
                 answer = await handler(msg)
             except IESError as err:
                 answer = {"__error__": err.to_dict()}
+            except Exception:  # a bug in a handler: tell the peer now rather than let it time out
+                log.exception("handler for %s failed", msg.action)
+                answer = {"__error__": InternalError("the handler failed").to_dict()}
             if answer is not None and not is_callback(msg.action) and self.send_callback is not None:
                 await self.send_callback(msg, callback_of(msg.action), answer)
         except Exception:

@@ -52,7 +52,9 @@ COMMAND_TYPES = {
     "CurtailmentInstruction": "CURTAILMENT",
     "LoadControlCommand": "LOAD_CONTROL",
 }
-MAX_SCAN_NODES = 20_000
+# The receiving pipeline refuses bodies over 2 MiB first, and a 2 MiB JSON document has fewer nodes than
+# this, so every accepted message is scanned whole (big catalogues included); the cap only guards direct calls.
+MAX_SCAN_NODES = 1_000_000
 COMMAND_ACTIONS = ("confirm", "update")
 
 
