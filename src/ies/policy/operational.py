@@ -53,7 +53,7 @@ COMMAND_TYPES = {
     "LoadControlCommand": "LOAD_CONTROL",
 }
 # The receiving pipeline refuses bodies over 2 MiB first, and a 2 MiB JSON document has fewer nodes than
-# this, so every accepted message is scanned whole (big catalogues included); the cap only guards direct calls.
+# this, so every accepted message is scanned whole (big catalogues included); the cap guards direct calls.
 MAX_SCAN_NODES = 1_000_000
 COMMAND_ACTIONS = ("confirm", "update")
 
