@@ -308,5 +308,7 @@ def test_find_commands_sees_every_nesting() -> None:
         deep = {"wrap": [deep]}
     assert [c.kind for c in find_commands(deep)] == ["DISPATCH"]
     assert find_commands({"contract": {"@type": "Contract"}}) == []
-    huge = {"items": [{"x": i} for i in range(30_000)]}
-    assert [c.kind for c in find_commands(huge)] == ["UNKNOWN"]  # too big to scan: treated as operational
+    big = {"items": [{"x": i} for i in range(30_000)], "tail": command()}  # a big catalogue is scanned whole
+    assert [c.kind for c in find_commands(big)] == ["DISPATCH"]
+    huge = {"items": [{"x": i} for i in range(600_000)]}
+    assert [c.kind for c in find_commands(huge)] == ["UNKNOWN"]  # past the cap: treated as operational
