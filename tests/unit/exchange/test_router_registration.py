@@ -35,7 +35,7 @@ def test_unknown_action_is_refused_at_registration(tmp_path: object) -> None:
         return None
 
     assert router.accepts("select") and not router.accepts("init")
-    with pytest.raises(ValueError, match="unknown Beckn action 'selct'.*select"):
+    with pytest.raises(ValueError, match=r"unknown Beckn action .selct.*select"):
         router.on("selct")
 
 
