@@ -70,6 +70,7 @@ class Customer:
     utility_id: str
     platform_url: str = ""
     sanctioned_load_w: int | None = None
+    aggregator_id: str = ""  # the registered aggregator that acts for this customer, if any
 
     def attributes(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -83,6 +84,8 @@ class Customer:
         }
         if self.sanctioned_load_w is not None:
             out["sanctionedLoad"] = {"unitCode": "KWT", "value": self.sanctioned_load_w / 1000}
+        if self.aggregator_id:
+            out["aggregatorId"] = self.aggregator_id
         return out
 
 
@@ -145,6 +148,11 @@ class Trade:
     columns: dict[str, dict[Block, int | str]] = field(default_factory=dict)
     revenue_flows: list[dict[str, Any]] = field(default_factory=list)
     resource_id: str = ""
+    #: which settlement `revenue_flows` are (1 the first, +1 per true-up; 0 when unnumbered)
+    settlement_version: int = 0
+    #: each true-up's explicit adjustment lines: {"version": v, "lines": [...]} (v−1 totals + lines = v)
+    adjustments: list[dict[str, Any]] = field(default_factory=list)
+    market: str = ""  # "CALL_AUCTION" when a local exchange cleared the trade; "" for bilateral matching
 
     def column(self, kind: str) -> dict[Block, int]:
         return {b: int(v) for b, v in self.columns.get(kind, {}).items()}
@@ -168,6 +176,10 @@ _ORDER = (
     "SELLER_DISCOM_ALLOC",
     "SELLER_DISCOM_STATUS",
     "FINAL_ALLOC",
+    "SELLER_DISCOM_CURTAILED",
+    "SELLER_DISCOM_CURTAIL_REASON",
+    "BUYER_DISCOM_CURTAILED",
+    "BUYER_DISCOM_CURTAIL_REASON",
 )
 
 
@@ -221,6 +233,8 @@ def contract_body(trade: Trade) -> dict[str, Any]:
                 {"id": party.utility_id, "role": role, "participantAttributes": party.attributes()}
             )
     attributes: dict[str, Any] = {"@context": CONTEXTS["DEGContract"], "@type": "DEGContract", "roles": roles}
+    if trade.market:
+        attributes["marketMechanism"] = trade.market
     if trade.policy is not None:
         attributes["policy"] = trade.policy.wire()
     body: dict[str, Any] = {
@@ -231,16 +245,27 @@ def contract_body(trade: Trade) -> dict[str, Any]:
         "participants": participants,
     }
     if trade.revenue_flows:
-        body["consideration"] = [
-            {
-                "id": "auto-settlement-flows",
-                "considerationAttributes": {
-                    "@context": CONTEXTS["RevenueFlow"],
-                    "@type": "RevenueFlow",
-                    "revenueFlows": trade.revenue_flows,
-                },
-            }
-        ]
+        totals: dict[str, Any] = {
+            "@context": CONTEXTS["RevenueFlow"],
+            "@type": "RevenueFlow",
+            "revenueFlows": trade.revenue_flows,
+        }
+        if trade.settlement_version:
+            totals["settlementVersion"] = trade.settlement_version
+        body["consideration"] = [{"id": "auto-settlement-flows", "considerationAttributes": totals}]
+        for adjustment in trade.adjustments:
+            version = int(adjustment["version"])
+            body["consideration"].append(
+                {
+                    "id": f"settlement-adjustment-{version}",
+                    "considerationAttributes": {
+                        "@context": CONTEXTS["RevenueFlow"],
+                        "@type": "RevenueFlow",
+                        "adjustment": {"settlementVersion": version, "adjusts": version - 1},
+                        "revenueFlows": adjustment["lines"],
+                    },
+                }
+            )
     return body
 
 
@@ -293,6 +318,7 @@ def _customer(pid: str, attrs: dict[str, Any], platform: str | None) -> Customer
         utility_id=str(attrs.get("utilityId") or ""),
         platform_url=str(attrs.get("platformUrl") or ""),
         sanctioned_load_w=sanctioned,
+        aggregator_id=str(attrs.get("aggregatorId") or ""),
     )
 
 
@@ -400,9 +426,7 @@ def parse_contract(contract: Any) -> Trade:
             version=str(policy_raw.get("version") or ""),
             bundle_hash=str(policy_raw.get("hash") or ""),
         )
-    flows: list[dict[str, Any]] = []
-    for item in contract.get("consideration") or []:
-        flows.extend(_obj(_obj(item).get("considerationAttributes")).get("revenueFlows") or [])
+    flows, version, adjustments = _consideration(contract)
     return Trade(
         contract_id=str(contract.get("id") or ""),
         offer_id=offer_id,
@@ -414,6 +438,37 @@ def parse_contract(contract: Any) -> Trade:
         status=_status_code(contract.get("status")),
         policy=policy,
         columns=columns,
-        revenue_flows=[f for f in flows if isinstance(f, dict)],
+        revenue_flows=flows,
         resource_id=str(resource.get("id") or ""),
+        settlement_version=version,
+        adjustments=adjustments,
+        market=str(attributes.get("marketMechanism") or ""),
     )
+
+
+def _consideration(contract: dict[str, Any]) -> tuple[list[dict[str, Any]], int, list[dict[str, Any]]]:
+    """(settlement totals, their version, true-up adjustments) from `consideration[]`.
+
+    An entry whose attributes carry `adjustment` holds a true-up's lines; every other entry's lines are
+    the settlement totals (the devkit's examples have one entry of totals and no adjustments).
+    """
+    flows: list[dict[str, Any]] = []
+    version = 0
+    adjustments: list[dict[str, Any]] = []
+    for item in contract.get("consideration") or []:
+        attrs = _obj(_obj(item).get("considerationAttributes"))
+        lines = [f for f in attrs.get("revenueFlows") or [] if isinstance(f, dict)]
+        marker = _obj(attrs.get("adjustment"))
+        if marker:
+            number = marker.get("settlementVersion")
+            if not isinstance(number, int) or isinstance(number, bool) or number < 2:
+                raise SchemaValidationFailed(
+                    "a settlement adjustment names the settlementVersion (≥ 2) it produces",
+                    details={"path": "$.message.contract.consideration"},
+                )
+            adjustments.append({"version": number, "lines": lines})
+            continue
+        flows.extend(lines)
+        if isinstance(attrs.get("settlementVersion"), int):
+            version = int(attrs["settlementVersion"])
+    return flows, version, sorted(adjustments, key=lambda a: int(a["version"]))

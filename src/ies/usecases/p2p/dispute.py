@@ -10,7 +10,12 @@ Steps (each finding names the step; nothing is taken from a node's summary that 
       that meter in those blocks) and FINAL_ALLOC = min of the two sides;
   (5) the pinned contract policy bundle verifies (its signature, and its hash is the one the contract
       pinned), and the settlement is recomputed under its charges; the flows must sum to zero and equal
-      the revenue flows in the latest signed message that carries them.
+      the revenue flows of the newest signed settlement;
+  (6) true-ups: every signed adjustment takes the signed totals of the settlement before it exactly to
+      the signed totals it announces, and each settlement the seller's ledger kept recomputes to its
+      signed totals, each adjustment to the market engine's `settlement_adjustment` of the two.
+Ex-post curtailment is read from the signed messages too (the largest cut each side's DISCOM announced
+for a block): what is contracted, and so settled, is requested − curtailed.
 """
 
 from __future__ import annotations
@@ -29,8 +34,23 @@ from ies.exchange.signing import parse_authorization, verify_parsed
 from ies.identity.keys import b64decode_strict
 from ies.policy import load_bundle
 from ies.usecases.p2p.contract import parse_contract
-from ies.usecases.p2p.market import AllocationMethod, Block, DiscomCharges, TradeLeg, allocate_side
-from ies.usecases.p2p.settle import record_from_blocks, revenue_flows, settle, sum_paise
+from ies.usecases.p2p.market import (
+    AllocationMethod,
+    Block,
+    DiscomCharges,
+    TradeLeg,
+    TradeSettlement,
+    allocate_side,
+    settlement_adjustment,
+)
+from ies.usecases.p2p.settle import (
+    adjustment_holds,
+    lines_by_key,
+    record_from_blocks,
+    revenue_flows,
+    settle,
+    sum_paise,
+)
 from ies.usecases.p2p.timeseries import read_series
 
 __all__ = ["DisputeReport", "verify_bundle"]
@@ -44,6 +64,7 @@ class DisputeReport:
     recomputed_flows: list[dict[str, Any]] = field(default_factory=list)
     signed_flows: list[dict[str, Any]] = field(default_factory=list)
     policy: dict[str, str] = field(default_factory=dict)
+    true_ups: list[dict[str, Any]] = field(default_factory=list)
     findings: list[str] = field(default_factory=list)
 
     @property
@@ -59,6 +80,7 @@ class DisputeReport:
             "blocks": self.blocks,
             "recomputed_flows": self.recomputed_flows,
             "signed_flows": self.signed_flows,
+            "true_ups": self.true_ups,
             "findings": self.findings,
         }
 
@@ -155,6 +177,12 @@ def verify_bundle(bundle: Mapping[str, Any]) -> DisputeReport:
         return report
     requested, prices = trade.column("REQUESTED_QTY"), trade.column("PRICE_PER_KWH")
     blocks = sorted(requested)
+    about = [
+        parse_contract(m["parsed"]["message"]["contract"])
+        for m in messages
+        if (m["parsed"].get("message", {}).get("contract") or {}).get("id") == contract_id
+    ]
+    curtailed = _curtailment(about)
     policy = trade.policy
     report.policy = (
         {"name": policy.name, "version": policy.version, "hash": policy.bundle_hash} if policy else {}
@@ -191,6 +219,7 @@ def verify_bundle(bundle: Mapping[str, Any]) -> DisputeReport:
                 "block": b,
                 "price_paise_per_kwh": prices.get(b, 0),
                 "requested_wh": requested[b],
+                "curtailed_wh": curtailed.get(b, 0),
                 "buyer_alloc_wh": side_alloc["buyer"][b],
                 "seller_alloc_wh": side_alloc["seller"][b],
                 "final_alloc_wh": min(side_alloc["buyer"][b], side_alloc["seller"][b]),
@@ -221,21 +250,90 @@ def verify_bundle(bundle: Mapping[str, Any]) -> DisputeReport:
     if sum_paise(report.recomputed_flows) != 0:
         report.findings.append("(5) the recomputed flows do not sum to zero")
     carrying = [
-        m
-        for m in messages
-        if (m["parsed"].get("message", {}).get("contract") or {}).get("id") == contract_id
-        and parse_contract(m["parsed"]["message"]["contract"]).revenue_flows
+        (t.settlement_version, m.get("received_at", ""), t, m["signer"])
+        for m, t in zip(
+            (
+                m
+                for m in messages
+                if (m["parsed"].get("message", {}).get("contract") or {}).get("id") == contract_id
+            ),
+            about,
+            strict=True,
+        )
+        if t.revenue_flows
     ]
     if carrying:
-        latest = max(carrying, key=lambda m: m.get("received_at", ""))
-        report.signed_flows = parse_contract(latest["parsed"]["message"]["contract"]).revenue_flows
+        _, _, newest, signer = max(carrying, key=lambda c: (c[0], c[1]))
+        report.signed_flows = newest.revenue_flows
         if report.signed_flows != report.recomputed_flows:
             report.findings.append(
-                f"(5) the signed revenue flows (by {latest['signer']}) differ from the recomputation"
+                f"(5) the signed revenue flows (by {signer}) differ from the recomputation"
             )
     else:
         report.findings.append("(5) no signed message carries this trade's revenue flows")
+    _check_true_ups(bundle, [c[2] for c in carrying], tariffs, trade, report)
     return report
+
+
+def _curtailment(about: list[Any]) -> dict[Block, int]:
+    """Per block, the largest cut either side's DISCOM announced in a signed message (cuts only grow)."""
+    out: dict[Block, int] = {}
+    for t in about:
+        for column in ("SELLER_DISCOM_CURTAILED", "BUYER_DISCOM_CURTAILED"):
+            for block, wh in t.column(column).items():
+                out[block] = max(out.get(block, 0), wh)
+    return out
+
+
+def _check_true_ups(
+    bundle: Mapping[str, Any],
+    signed: list[Any],
+    tariffs: dict[str, DiscomCharges],
+    trade: Any,
+    report: DisputeReport,
+) -> None:
+    """(6) Each signed adjustment bridges the signed totals around it; the ledger's kept settlements
+    recompute to those totals, and each adjustment to the engine's difference between them."""
+    totals: dict[int, list[dict[str, Any]]] = {}
+    adjustments: dict[int, list[dict[str, Any]]] = {}
+    for t in signed:
+        if t.settlement_version:
+            held = totals.setdefault(t.settlement_version, t.revenue_flows)
+            if lines_by_key(held) != lines_by_key(t.revenue_flows):
+                report.findings.append(
+                    f"(6) two different signed totals for settlement {t.settlement_version}"
+                )
+        for a in t.adjustments:
+            adjustments.setdefault(int(a["version"]), a["lines"])
+    for version, lines in sorted(adjustments.items()):
+        holds = version - 1 in totals and version in totals
+        holds = holds and adjustment_holds(totals[version - 1], lines, totals[version])
+        report.true_ups.append({"version": version, "lines": lines, "bridges_signed_totals": holds})
+        if not holds:
+            report.findings.append(
+                f"(6) adjustment {version} does not take signed settlement {version - 1} to {version}"
+            )
+    kept = next((p.get("settlements") for p in bundle.get("parts") or [] if p.get("settlements")), None) or []
+    recomputed: dict[int, TradeSettlement] = {}
+    for entry in kept:
+        version = int(entry["version"])
+        record = record_from_blocks(
+            report.contract_id,
+            buyer_id=trade.buyer.participant_id,
+            seller_id=trade.seller.participant_id,
+            buyer_utility=trade.buyer.utility_id,
+            seller_utility=trade.seller.utility_id,
+            blocks=entry["blocks"],
+        )
+        recomputed[version] = settle(record, tariffs)
+        if version in totals and lines_by_key(revenue_flows(recomputed[version])) != lines_by_key(
+            totals[version]
+        ):
+            report.findings.append(f"(6) settlement {version} as the ledger kept it does not recompute")
+        if version - 1 in recomputed and version in adjustments:
+            engine = revenue_flows(settlement_adjustment(recomputed[version - 1], recomputed[version]))
+            if lines_by_key(engine) != lines_by_key(adjustments[version]):
+                report.findings.append(f"(6) adjustment {version} is not the engine's settlement_adjustment")
 
 
 def _tariffs(bundle: Mapping[str, Any], report: DisputeReport) -> dict[str, DiscomCharges] | None:

@@ -5,7 +5,9 @@ P2P message about the trade this node RECEIVED, with the exact Signature header 
 the other parties, which is what evidence needs (a party's own signature proves nothing to it); for a
 ledger provider, the DISCOM's signed meter-data answers for the trade's meters (one pull per meter, so
 they hold no other customer's data) and the allocation context (every leg of those meters in the
-trade's blocks, which pro-rata and FIFO allocation depend on); and the allocation rounds it ran.
+trade's blocks, which pro-rata and FIFO allocation depend on, each at what is still contracted after any
+ex-post curtailment); for the seller side's ledger, every settlement it made of the trade (the blocks it
+settled, the totals and each true-up's adjustment lines); and the allocation rounds it ran.
 `ies p2p evidence` gathers the parts of every node into one bundle; `verify_bundle` in
 `ies.usecases.p2p.dispute` checks it without trusting any of them.
 """
@@ -19,7 +21,7 @@ from sqlalchemy import or_, select
 
 from ies.usecases.p2p.base import P2PNode
 from ies.usecases.p2p.ledger_book import current_trade, trade_summary
-from ies.usecases.p2p.tables import MessageRow, RoundRow, TradeBlockRow, TradeRow
+from ies.usecases.p2p.tables import MessageRow, RoundRow, SettlementRow, TradeBlockRow, TradeRow
 
 __all__ = ["collect", "pull_subject"]
 
@@ -37,6 +39,7 @@ def collect(node: P2PNode, contract_id: str) -> dict[str, Any]:
         first = min(blocks) if blocks else 0
         subjects = [contract_id]
         context: list[dict[str, Any]] = []
+        settlements: list[dict[str, Any]] = []
         if node.settings.role == "ledger":
             meters = [
                 m
@@ -54,6 +57,8 @@ def collect(node: P2PNode, contract_id: str) -> dict[str, Any]:
                     TradeRow.status,
                     TradeBlockRow.block,
                     TradeBlockRow.requested_wh,
+                    TradeBlockRow.seller_curtailed_wh,
+                    TradeBlockRow.buyer_curtailed_wh,
                 )
                 .join(TradeBlockRow, TradeBlockRow.contract_id == TradeRow.contract_id)
                 .where(
@@ -69,9 +74,24 @@ def collect(node: P2PNode, contract_id: str) -> dict[str, Any]:
                     "traded_at": at.isoformat(),
                     "status": st,
                     "block": b,
-                    "contracted_wh": wh,
+                    "contracted_wh": max(wh - max(cs or 0, cb or 0), 0),
                 }
-                for c, sm, bm, at, st, b, wh in legs
+                for c, sm, bm, at, st, b, wh, cs, cb in legs
+            ]
+            settlements = [
+                {
+                    "version": r.version,
+                    "round": r.round,
+                    "blocks": r.blocks,
+                    "flows": r.flows,
+                    "adjustment": r.adjustment,
+                    "at": r.at.isoformat(),
+                }
+                for r in session.scalars(
+                    select(SettlementRow)
+                    .where(SettlementRow.contract_id == contract_id)
+                    .order_by(SettlementRow.version)
+                )
             ]
         messages = [
             {
@@ -118,5 +138,6 @@ def collect(node: P2PNode, contract_id: str) -> dict[str, Any]:
         "trade": summary,
         "messages": messages,
         "allocation_context": context,
+        "settlements": settlements,
         "rounds": rounds,
     }

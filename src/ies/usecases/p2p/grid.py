@@ -11,7 +11,8 @@ the same time. A block whose scheduled net power at every service point lies wit
 whose per-transformer sum lies within the envelope's) is inside a state the power flow has already shown
 to be within limits — in a radial feeder, voltage rise and loading grow monotonically with injection —
 so it is accepted without a new power flow. Any other block gets the full power flow with every
-scheduled trade, and the new trade is refused with the breach the power flow reports.
+scheduled trade, and the new trade is refused with the breach the power flow reports — or, when the
+operator has set ex-post curtailment, `curtail` scales every trade of such a block down pro-rata.
 """
 
 from __future__ import annotations
@@ -135,13 +136,7 @@ class GridView:
 
     def check(self, legs: list[ScheduledLeg], new_trade: str) -> None:
         """Raise Infeasible if adding `new_trade`'s legs to the other scheduled legs breaches a limit."""
-        by_feeder_block: dict[tuple[str, Block], list[ScheduledLeg]] = defaultdict(list)
-        for leg in legs:
-            for meter in (leg.seller_meter, leg.buyer_meter):
-                feeder = self.feeder_of(meter) if meter else None
-                if feeder is not None:
-                    by_feeder_block[(feeder, leg.block)].append(leg)
-        for (feeder_id, block), group in sorted(by_feeder_block.items()):
+        for (feeder_id, block), group in sorted(self._by_feeder_block(legs).items()):
             if not any(leg.trade_id == new_trade for leg in group):
                 continue
             net = self._net_injection(group, feeder_id)
@@ -169,16 +164,54 @@ class GridView:
             per_dt[dt_of[sp]] += w
         return all(abs(w) <= self.dt_envelope_w.get(dt, -1) for dt, w in per_dt.items())
 
-    def _power_flow(self, feeder_id: str, block: Block, legs: list[ScheduledLeg], new_trade: str) -> None:
-        feeder = self.feeders[feeder_id]
-        on_feeder = {sp.service_point_id for sp in feeder.service_points}
+    def curtail(self, legs: list[ScheduledLeg]) -> dict[tuple[str, Block], tuple[int, str]]:
+        """Ex-post curtailment of the scheduled legs: every (feeder, block) outside its envelope gets a
+        CURTAIL power flow, which scales its trades down pro-rata to the largest total within limits.
+
+        Returns {(trade, block): (curtailed Wh, reason)} for every leg that loses energy; a trade whose
+        two ends are on different feeders keeps the larger of the two cuts.
+        """
+        cuts: dict[tuple[str, Block], tuple[int, str]] = {}
+        for (feeder_id, block), group in sorted(self._by_feeder_block(legs).items()):
+            if self._within_envelope(feeder_id, self._net_injection(group, feeder_id)):
+                continue
+            feeder = self.feeders[feeder_id]
+            result = assess_block(
+                feeder,
+                block,
+                {},
+                self._proposed(feeder_id, group, ""),
+                mode=FeasibilityMode.CURTAIL,
+                limits=self.limits,
+                network=self.network(feeder),
+            )
+            self.power_flows += result.power_flows
+            for decision in result.decisions:
+                held = cuts.get((decision.trade_id, block))
+                if decision.curtailed_wh > 0 and (held is None or decision.curtailed_wh > held[0]):
+                    reason = f"feeder {feeder_id.rsplit(':', 1)[-1]}, block {block}: {decision.reason}"
+                    cuts[(decision.trade_id, block)] = (decision.curtailed_wh, reason)
+        return cuts
+
+    def _by_feeder_block(self, legs: list[ScheduledLeg]) -> dict[tuple[str, Block], list[ScheduledLeg]]:
+        grouped: dict[tuple[str, Block], list[ScheduledLeg]] = defaultdict(list)
+        for leg in legs:
+            for meter in (leg.seller_meter, leg.buyer_meter):
+                feeder = self.feeder_of(meter) if meter else None
+                if feeder is not None:
+                    grouped[(feeder, leg.block)].append(leg)
+        return grouped
+
+    def _proposed(self, feeder_id: str, legs: list[ScheduledLeg], new_trade: str) -> list[ProposedTrade]:
+        """The legs as the engine's trades on this feeder (ends elsewhere left out); `new_trade` last."""
+        on_feeder = {sp.service_point_id for sp in self.feeders[feeder_id].service_points}
 
         def point(meter: str | None) -> str | None:
             found = self.meter_point.get(meter) if meter else None
             return found[1] if found and found[1] in on_feeder else None
 
         unique = {(leg.trade_id, leg.block): leg for leg in legs}.values()
-        proposed = [
+        return [
             ProposedTrade(
                 leg.trade_id,
                 point(leg.seller_meter),
@@ -188,6 +221,10 @@ class GridView:
             )
             for leg in sorted(unique, key=lambda g: (g.trade_id == new_trade, g.trade_id))
         ]
+
+    def _power_flow(self, feeder_id: str, block: Block, legs: list[ScheduledLeg], new_trade: str) -> None:
+        feeder = self.feeders[feeder_id]
+        proposed = self._proposed(feeder_id, legs, new_trade)
         result = assess_block(
             feeder,
             block,

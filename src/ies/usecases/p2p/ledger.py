@@ -2,69 +2,44 @@
 
 Beckn (all signed, all from the trading platforms, never from another ledger):
 - `init`: pre-trade feasibility of the trade's blocks on this DISCOM's feeders (`grid`), answered in
-  `on_init`, or refused there with the breach (POL_P2P_FEEDER_INFEASIBLE).
+  `on_init`, or refused there with the breach (POL_P2P_FEEDER_INFEASIBLE). When the operator has set
+  ex-post curtailment (`feasibility = "curtail"`), an infeasible trade is accepted and curtailed later.
 - `on_confirm` forwarded by a platform: the trade is RECORDED BEFORE THE ACK — the ACK is the
   platform's proof that the ledger holds the trade (IES guide: a confirmed trade is a recorded trade). The
   exchange ACKs only after its pre-ACK hook returns, so recording runs there; any refusal becomes the
   NACK. Recording is idempotent per (contract, side).
 - `on_cancel` forwarded by a platform: the trade is marked CANCELLED (also before the ACK); used when
   the other side's ledger could not record, so no ledger keeps a half-made trade.
-- `on_status` cascaded by a platform: the other side's allocations (merged, never overwriting ours) and,
-  from the seller side's ledger, the settlement.
+- `on_status` cascaded by a platform: the other side's allocations and curtailment (merged, never
+  overwriting ours) and, from the seller side's ledger, the settlement with its true-up adjustments.
 
-Operator routes (`/p2p/ledger/…`): run an allocation round for a day (pull actuals from the DISCOM,
-allocate this side, cascade), list trades, settlement statements per participant.
+The work between messages lives beside this module: allocation rounds (`ledger_rounds`), settlement
+and its history (`ledger_settlement`), ex-post curtailment (`curtailment`) and the operator routes
+(`ledger_routes`).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
-from datetime import date
-from typing import Any
+from typing import Any, Literal
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import select
 
-from ies.errors import IESError, PeerUnreachable, PolicyError, SchemaValidationFailed, UsageError
+from ies.errors import PolicyError, SchemaValidationFailed
 from ies.exchange.inbound import InboundMessage
 from ies.store import utcnow
-from ies.usecases.p2p.base import LedgerUnavailable, P2PNode, error_response, json_body, on, require_operator
-from ies.usecases.p2p.contract import CONTEXTS, Trade, contract_body, parse_contract
-from ies.usecases.p2p.evidence import pull_subject
+from ies.usecases.p2p.base import LedgerUnavailable, P2PNode, on
+from ies.usecases.p2p.contract import Trade, contract_body, parse_contract
 from ies.usecases.p2p.grid import GridView, ScheduledLeg, load_grid
-from ies.usecases.p2p.ledger_book import (
-    all_final,
-    current_trade,
-    merge_allocations,
-    save_trade,
-    trade_summary,
-)
-from ies.usecases.p2p.market import (
-    AllocationMethod,
-    AllocationRound,
-    Block,
-    ContractFacts,
-    ContractInterval,
-    GridLimits,
-    TradeLeg,
-    TradeSettlement,
-    allocate_side,
-    block_start,
-    blocks_of_day,
-    settlement_statement,
-    statement_csv,
-)
-from ies.usecases.p2p.settings import Charges
-from ies.usecases.p2p.settle import record_from_blocks, revenue_flows, settle
-from ies.usecases.p2p.tables import RoundRow, TradeBlockRow, TradeRow
-from ies.usecases.p2p.timeseries import build_series, iso, read_series
+from ies.usecases.p2p.ledger_book import adopt_settlement, current_trade, merge_allocations, save_trade
+from ies.usecases.p2p.ledger_routes import install_ledger_routes
+from ies.usecases.p2p.ledger_settlement import settle_ready
+from ies.usecases.p2p.market import Block, ContractFacts, ContractInterval, GridLimits
+from ies.usecases.p2p.tables import TradeBlockRow, TradeRow
 
-__all__ = ["install_ledger"]
+__all__ = ["LedgerState", "install_ledger"]
 
-PULL_CONCURRENCY = 16  # meter-data pulls in flight at once
-NOT_YET = "PENDING"  # a block whose actuals have not arrived
+FeasibilityModeName = Literal["refuse", "curtail"]
 
 
 class LedgerState:
@@ -73,6 +48,8 @@ class LedgerState:
         self.grid: GridView | None = None
         self.lock = asyncio.Lock()
         self.suspended = False  # the operator suspends recording for maintenance: confirmations NACK
+        #: refuse infeasible trades at init, or accept them and curtail ex post (the operator's choice)
+        self.feasibility: FeasibilityModeName = node.settings.feasibility
 
     @property
     def utility(self) -> str:
@@ -108,6 +85,8 @@ class LedgerState:
 
     # -- feasibility ---------------------------------------------------------------------------------
     async def check_feasible(self, trade: Trade) -> None:
+        """Refuse (Infeasible) a trade whose blocks would breach a feeder limit, in refuse mode; in
+        curtail mode only check that the meters are on this grid (the curtailment run does the rest)."""
         sides = self.my_sides(trade)
         meters = [trade.seller.meter_id] if "seller" in sides else []
         if "buyer" in sides and trade.buyer is not None:
@@ -118,8 +97,10 @@ class LedgerState:
                 raise PolicyError(
                     f"meter {meter} is not connected to {self.utility}'s grid", code="POL_P2P_METER_UNKNOWN"
                 )
+        if self.feasibility == "curtail":
+            return
         requested = trade.column("REQUESTED_QTY")
-        legs = self._scheduled(list(requested), exclude=trade.contract_id)
+        legs = self.scheduled(list(requested), exclude=trade.contract_id)
         for block, wh in requested.items():
             legs.append(
                 ScheduledLeg(
@@ -132,13 +113,19 @@ class LedgerState:
             )
         await asyncio.to_thread(grid.check, legs, trade.contract_id)
 
-    def _scheduled(self, blocks: list[Block], exclude: str) -> list[ScheduledLeg]:
+    def scheduled(
+        self, blocks: list[Block], exclude: str = "", *, as_requested: bool = False
+    ) -> list[ScheduledLeg]:
+        """Every recorded leg on this grid in `blocks`: what is still contracted (requested less
+        curtailed), or with `as_requested` the original schedule (what a curtailment run starts from)."""
         with self.node.sessions() as session:
             rows = session.execute(
                 select(
                     TradeBlockRow.contract_id,
                     TradeBlockRow.block,
                     TradeBlockRow.requested_wh,
+                    TradeBlockRow.seller_curtailed_wh,
+                    TradeBlockRow.buyer_curtailed_wh,
                     TradeRow.seller_meter,
                     TradeRow.buyer_meter,
                     TradeRow.seller_utility,
@@ -153,9 +140,13 @@ class LedgerState:
             ).all()
         return [
             ScheduledLeg(
-                cid, block, wh, sm if su == self.utility else None, bm if bu == self.utility else None
+                cid,
+                block,
+                wh if as_requested else max(wh - max(cs or 0, cb or 0), 0),
+                sm if su == self.utility else None,
+                bm if bu == self.utility else None,
             )
-            for cid, block, wh, sm, bm, su, bu in rows
+            for cid, block, wh, cs, cb, sm, bm, su, bu in rows
         ]
 
     # -- recording -----------------------------------------------------------------------------------
@@ -240,244 +231,6 @@ class LedgerState:
                 )
 
     # -- allocation ----------------------------------------------------------------------------------
-    async def pull_actuals(self, meters: list[str], first: Block, last: Block) -> dict[str, dict[Block, int]]:
-        """Net consumption per meter and block (import > 0, export < 0) that the DISCOM holds now.
-
-        One pull per meter: the DISCOM's signed answer then concerns one customer only, so it can go
-        into that customer's dispute evidence without disclosing anyone else's consumption.
-        """
-        discom = await self.node.peer(str(self.node.settings.discom))
-        coverage = f"{iso(block_start(first))}/{iso(block_start(last))}"
-        semaphore = asyncio.Semaphore(PULL_CONCURRENCY)
-
-        async def one(meter: str) -> tuple[str, dict[Block, int]]:
-            series = {
-                **build_series({"ENERGY_CONSUMPTION": {first: 0}}),
-                "resourceName": meter,
-                "clientName": self.utility,
-            }
-            series["intervals"][0]["payloads"][0]["values"] = []
-            resource = {
-                "id": f"actuals-{meter}",
-                "resourceAttributes": {
-                    "@context": CONTEXTS["DatasetItem"],
-                    "@type": "DatasetItem",
-                    "schema:temporalCoverage": coverage,
-                    "dataPayload": [series],
-                },
-            }
-            message = {
-                "contract": {
-                    "id": pull_subject(meter, first),
-                    "status": {"code": "ACTIVE"},
-                    "commitments": [
-                        {
-                            "id": "pull",
-                            "resources": [resource],
-                            "offer": {"id": "meter-data", "resourceIds": [resource["id"]]},
-                        }
-                    ],
-                }
-            }
-            async with semaphore:
-                ctx = self.node.context("status", bpp=discom)
-                ack, callback = await self.node.runtime.client.request(discom.url, ctx, message, timeout_s=60)
-            if not ack.ok or callback is None or "error" in callback.body:
-                reason = (callback.body.get("error") if callback else None) or ack.error
-                raise PeerUnreachable(f"the DISCOM refused the meter-data pull for {meter}: {reason}")
-            found: dict[Block, int] = {}
-            for commitment in callback.message.get("contract", {}).get("commitments", []):
-                for res in commitment.get("resources", []):
-                    for answer in (res.get("resourceAttributes") or {}).get("dataPayload") or []:
-                        if answer.get("resourceName") == meter:
-                            column = read_series(answer).get("ENERGY_CONSUMPTION", {})
-                            found.update({b: int(v) for b, v in column.items() if first <= b < last})
-            with self.node.transaction() as session:
-                self.node.keep_message(session, pull_subject(meter, first), callback)
-            return meter, found
-
-        return dict(await asyncio.gather(*(one(m) for m in meters)))
-
-    async def run_round(self, kind: AllocationRound, day: date) -> dict[str, Any]:
-        blocks = blocks_of_day(day)
-        first, last = blocks.start, blocks.stop
-        with self.node.sessions() as session:
-            trades = session.scalars(
-                select(TradeRow).where(TradeRow.status.in_(("ACTIVE", "COMPLETE")))
-            ).all()
-            rows = session.scalars(
-                select(TradeBlockRow).where(TradeBlockRow.block >= first, TradeBlockRow.block < last)
-            ).all()
-        by_id = {
-            t.contract_id: t
-            for t in trades
-            if t.seller_utility == self.utility or t.buyer_utility == self.utility
-        }
-        legs: dict[str, list[TradeLeg]] = {"seller": [], "buyer": []}
-        for b in rows:
-            t = by_id.get(b.contract_id)
-            if t is None:
-                continue
-            if t.seller_utility == self.utility:
-                legs["seller"].append(
-                    TradeLeg(t.contract_id, t.seller_meter, b.block, b.requested_wh, t.created_at)
-                )
-            if t.buyer_utility == self.utility:
-                legs["buyer"].append(
-                    TradeLeg(t.contract_id, t.buyer_meter, b.block, b.requested_wh, t.created_at)
-                )
-        meters = sorted({leg.customer_id for side in legs.values() for leg in side})
-        actuals = await self.pull_actuals(meters, first, last) if meters else {}
-        method = (
-            AllocationMethod.FIFO if self.node.settings.allocation == "fifo" else AllocationMethod.PRO_RATA
-        )
-        present = {(m, b) for m, col in actuals.items() for b in col}
-        status = "FINAL" if kind in (AllocationRound.FINAL, AllocationRound.TRUE_UP) else "PROVISIONAL"
-        updates: dict[str, dict[str, dict[Block, int | str]]] = defaultdict(dict)
-        for side, side_legs in legs.items():
-            metered = {
-                (m, b): max(v, 0) if side == "buyer" else max(-v, 0)
-                for m, col in actuals.items()
-                for b, v in col.items()
-            }
-            shares = allocate_side(side_legs, metered, method)
-            alloc_col, status_col = (
-                ("BUYER_DISCOM_ALLOC", "BUYER_DISCOM_STATUS")
-                if side == "buyer"
-                else ("SELLER_DISCOM_ALLOC", "SELLER_DISCOM_STATUS")
-            )
-            for leg in side_legs:
-                cols = updates[leg.trade_id]
-                cols.setdefault(alloc_col, {})[leg.block] = shares[(leg.trade_id, leg.block)]
-                cols.setdefault(status_col, {})[leg.block] = (
-                    status if (leg.customer_id, leg.block) in present else NOT_YET
-                )
-        changed: list[str] = []
-        async with self.lock:
-            with self.node.transaction() as session:
-                for contract_id, cols in updates.items():
-                    t = by_id[contract_id]
-                    sides = {s for s in ("seller", "buyer") if getattr(t, f"{s}_utility") == self.utility}
-                    carrier = Trade(
-                        contract_id=contract_id,
-                        offer_id=t.offer_id,
-                        seller=parse_contract(t.body).seller,
-                        columns=cols,
-                    )
-                    row, _applied, did_change = merge_allocations(
-                        session, contract_id, carrier, sides, author=True
-                    )
-                    row.allocation_round = kind.value
-                    if did_change:
-                        changed.append(contract_id)
-                summary = {
-                    "kind": kind.value,
-                    "day": day.isoformat(),
-                    "trades": len(updates),
-                    "changed": len(changed),
-                    "meters": len(meters),
-                    "blocks_missing": sum(
-                        1
-                        for m in meters
-                        for b in range(first, last)
-                        if (m, b) not in present
-                        and any(leg.customer_id == m and leg.block == b for s in legs.values() for leg in s)
-                    ),
-                }
-                session.add(
-                    RoundRow(
-                        kind=kind.value,
-                        first_block=first,
-                        last_block=last,
-                        started_at=utcnow(),
-                        summary=summary,
-                    )
-                )
-                self.node.audit(session, "p2p.allocation.round", f"{self.utility}:{day.isoformat()}", summary)
-        settled = await self.settle_ready(changed)
-        await self.cascade(sorted(set(changed) | set(settled)))
-        return {**summary, "settled": len(settled)}
-
-    # -- settlement ----------------------------------------------------------------------------------
-    def settlement_of(self, row: TradeRow, blocks: list[dict[str, Any]]) -> TradeSettlement:
-        """Settle a trade under the contract policy it was made under (fail closed on any doubt).
-
-        The charges come from the pinned contract bundle (a tariff change is a new bundle version, and
-        a contract keeps its version); the market engine computes the per-block flows, and the Rego
-        contract policy's own net per role must agree with them to the paisa.
-        """
-        assert self.node.rules is not None
-        record = record_from_blocks(
-            row.contract_id,
-            buyer_id=row.buyer_id,
-            seller_id=row.seller_id,
-            buyer_utility=row.buyer_utility,
-            seller_utility=row.seller_utility,
-            blocks=blocks,
-        )
-        pinned = self.node.rules.pinned("contract", row.policy_name, row.policy_version, row.policy_hash)
-        tariffs = {u: c.for_discom(u) for u, c in self.node.settings.tariffs.items()}
-        for utility, rates in self.node.rules.contract_charges(pinned).items():
-            base = self.node.settings.tariffs.get(utility) or Charges.model_validate({})
-            tariffs[utility] = base.model_copy(update=rates).for_discom(utility)
-        settlement = settle(record, tariffs)
-        if pinned is not None:
-            rego = self.node.rules.contract_net_by_role(pinned, record)
-            mine = {k: v for k, v in settlement.net_by_role.items() if v or k in rego}
-            if {k: v for k, v in rego.items() if v or k in mine} != mine:
-                raise PolicyError(
-                    f"contract policy {pinned.ref.name} {pinned.ref.version} and the settlement engine "
-                    "disagree "
-                    f"on {row.contract_id}: {rego} vs {settlement.net_by_role}",
-                    code="POL_P2P_SETTLEMENT_MISMATCH",
-                )
-        return settlement
-
-    async def settle_ready(self, contract_ids: list[str]) -> list[str]:
-        """Settle every listed trade we are the seller side of whose blocks are all FINAL on both sides."""
-        done = []
-        async with self.lock:
-            with self.node.transaction() as session:
-                for contract_id in contract_ids:
-                    row = session.get(TradeRow, contract_id)
-                    if (
-                        row is None
-                        or row.seller_utility != self.utility
-                        or not all_final(session, contract_id)
-                    ):
-                        continue
-                    summary = trade_summary(session, row)
-                    try:
-                        flows = revenue_flows(self.settlement_of(row, summary["blocks"]))
-                    except IESError as err:
-                        self.node.refuse(
-                            session, str(err.details.get("rule") or err.code), contract_id, err.message
-                        )
-                        continue
-                    if flows == summary["revenue_flows"]:
-                        continue
-                    _, trade = current_trade(session, contract_id)
-                    trade.revenue_flows = flows
-                    trade.status = "COMPLETE"
-                    row.body = contract_body(trade)
-                    row.status = "COMPLETE"
-                    row.seller_version += 1  # the settlement is the seller side's update
-                    self.node.audit(
-                        session,
-                        "p2p.settlement",
-                        contract_id,
-                        {
-                            "flows": flows,
-                            "policy": {
-                                "name": row.policy_name,
-                                "version": row.policy_version,
-                                "hash": row.policy_hash,
-                            },
-                        },
-                    )
-                    done.append(contract_id)
-        return done
-
     # -- cascade -------------------------------------------------------------------------------------
     async def cascade(self, contract_ids: list[str]) -> None:
         """Send each changed trade to the platform of our side (the seller's when both are ours)."""
@@ -506,15 +259,15 @@ class LedgerState:
         async with self.lock:
             with self.node.transaction() as session:
                 row, applied, changed = merge_allocations(session, trade.contract_id, trade, peer_sides)
-                if trade.revenue_flows and row.seller_utility != self.utility and "seller" in applied:
+                if row.seller_utility != self.utility and "seller" in applied:
                     _, mine = current_trade(session, trade.contract_id)
-                    mine.revenue_flows, mine.status = trade.revenue_flows, trade.status
-                    row.body, row.status = contract_body(mine), trade.status
-                    changed = True
+                    if adopt_settlement(mine, trade):
+                        row.body, row.status = contract_body(mine), mine.status
+                        changed = True
                 if changed:
                     self.node.keep_message(session, trade.contract_id, msg)
         if changed:
-            settled = await self.settle_ready([trade.contract_id])
+            settled = await settle_ready(self, [trade.contract_id])
             await self.cascade(settled)
 
 
@@ -565,77 +318,10 @@ def install_ledger(node: P2PNode) -> None:
     async def on_status(msg: InboundMessage) -> None:
         await state.receive_status(msg)
 
+    install_ledger_routes(node, state)
+
     async def warm_up() -> None:
         """Import the power-flow stack now, not during the first trade's init (it takes seconds)."""
         asyncio.get_running_loop().create_task(asyncio.to_thread(_import_power_flow))
 
     runtime.startup.append(warm_up)
-    router = APIRouter(prefix="/p2p/ledger")
-
-    @router.post("/recording")
-    async def recording(request: Request) -> JSONResponse:
-        """Suspend (maintenance) or resume recording; while suspended every forwarded confirmation is
-        NACKed, so no platform can proceed with a trade this ledger does not hold."""
-        try:
-            require_operator(node, request)
-            body = await json_body(request)
-            state.suspended = bool(body.get("suspended", False))
-            with node.transaction() as session:
-                node.audit(session, "p2p.ledger.recording", state.utility, {"suspended": state.suspended})
-            return JSONResponse({"suspended": state.suspended})
-        except IESError as err:
-            return error_response(err)
-
-    @router.post("/grid/refresh")
-    async def refresh(request: Request) -> JSONResponse:
-        """Reload the feeder model from the DISCOM (after onboarding) and prove its envelopes."""
-        try:
-            require_operator(node, request)
-            state.grid = None
-            grid = await state.grid_view([])
-            return JSONResponse(
-                {
-                    "feeders": len(grid.feeders),
-                    "meters": len(grid.meter_point),
-                    "power_flows": grid.power_flows,
-                }
-            )
-        except IESError as err:
-            return error_response(err)
-
-    @router.post("/rounds")
-    async def rounds(request: Request) -> JSONResponse:
-        try:
-            require_operator(node, request)
-            body = await json_body(request)
-            try:
-                kind = AllocationRound(str(body.get("kind", "FINAL")).upper())
-                day = date.fromisoformat(str(body["day"]))
-            except (KeyError, ValueError):
-                raise UsageError("give day (YYYY-MM-DD) and kind PROVISIONAL, FINAL or TRUE_UP") from None
-            return JSONResponse(await state.run_round(kind, day))
-        except IESError as err:
-            return error_response(err)
-
-    @router.get("/statements")
-    async def statements(request: Request, participant: str, format: str = "json") -> Any:
-        try:
-            require_operator(node, request)
-            settlements = []
-            with node.sessions() as session:
-                for row in session.scalars(select(TradeRow).where(TradeRow.status == "COMPLETE")):
-                    settlements.append(state.settlement_of(row, trade_summary(session, row)["blocks"]))
-            rows = settlement_statement(participant, settlements)
-            if format == "csv":
-                return PlainTextResponse(statement_csv(rows), media_type="text/csv")
-            return JSONResponse(
-                {
-                    "participant": participant,
-                    "rows": [r.as_dict() for r in rows],
-                    "total_paise": sum(r.amount_paise for r in rows),
-                }
-            )
-        except IESError as err:
-            return error_response(err)
-
-    runtime.routers.append(router)

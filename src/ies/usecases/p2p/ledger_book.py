@@ -26,8 +26,10 @@ from ies.usecases.p2p.market import Block
 from ies.usecases.p2p.tables import TradeBlockRow, TradeRow
 
 __all__ = [
+    "CURTAIL_COLUMNS",
     "FINAL",
     "SIDE_COLUMNS",
+    "adopt_settlement",
     "current_trade",
     "merge_allocations",
     "save_trade",
@@ -39,6 +41,11 @@ FINAL = "FINAL"
 SIDE_COLUMNS = {
     "buyer": ("BUYER_DISCOM_ALLOC", "BUYER_DISCOM_STATUS"),
     "seller": ("SELLER_DISCOM_ALLOC", "SELLER_DISCOM_STATUS"),
+}
+#: side → (curtailed Wh column, reason column): what that side's DISCOM cut ex post, and why
+CURTAIL_COLUMNS = {
+    "buyer": ("BUYER_DISCOM_CURTAILED", "BUYER_DISCOM_CURTAIL_REASON"),
+    "seller": ("SELLER_DISCOM_CURTAILED", "SELLER_DISCOM_CURTAIL_REASON"),
 }
 
 
@@ -134,6 +141,14 @@ def current_trade(session: Session, contract_id: str) -> tuple[TradeRow, Trade]:
                 columns.setdefault(status_col, {})[b.block] = status
         if b.final_alloc_wh is not None:
             columns.setdefault("FINAL_ALLOC", {})[b.block] = b.final_alloc_wh
+        for side, cut, reason in (
+            ("buyer", b.buyer_curtailed_wh, b.buyer_curtail_reason),
+            ("seller", b.seller_curtailed_wh, b.seller_curtail_reason),
+        ):
+            if cut:
+                cut_col, reason_col = CURTAIL_COLUMNS[side]
+                columns.setdefault(cut_col, {})[b.block] = cut
+                columns.setdefault(reason_col, {})[b.block] = reason or "curtailed"
     trade = replace(trade, columns=columns, status=row.status)
     if trade.seller_ledger is not None:
         trade.seller_ledger = replace(trade.seller_ledger, allocation_version=row.seller_version)
@@ -171,6 +186,8 @@ def merge_allocations(
     changed = False
     for b in _blocks(session, contract_id):
         for side in applied:
+            if _merge_curtailment(b, side, trade):
+                changed_sides.add(side)
             alloc_col, status_col = SIDE_COLUMNS[side]
             value = trade.columns.get(alloc_col, {}).get(b.block)
             status = trade.columns.get(status_col, {}).get(b.block)
@@ -207,6 +224,36 @@ def merge_allocations(
     return row, applied, changed
 
 
+def _merge_curtailment(b: TradeBlockRow, side: str, trade: Trade) -> bool:
+    """Apply a side's curtailment of this block (it only ever grows: a DISCOM never un-curtails)."""
+    cut_col, reason_col = CURTAIL_COLUMNS[side]
+    value = trade.columns.get(cut_col, {}).get(b.block)
+    if value is None or int(value) <= (getattr(b, f"{side}_curtailed_wh") or 0):
+        return False
+    setattr(b, f"{side}_curtailed_wh", min(int(value), b.requested_wh))
+    setattr(b, f"{side}_curtail_reason", str(trade.columns.get(reason_col, {}).get(b.block) or "curtailed"))
+    return True
+
+
+def adopt_settlement(mine: Trade, incoming: Trade) -> bool:
+    """Take the seller side's settlement (totals, version, true-up lines) when it is newer than ours.
+
+    Numbered settlements replace only older ones, so an overtaken cascade never rolls a true-up back;
+    unnumbered ones (a peer that does not number them) replace ours when they differ.
+    """
+    if not incoming.revenue_flows:
+        return False
+    if incoming.settlement_version and incoming.settlement_version <= mine.settlement_version:
+        return False
+    if (incoming.revenue_flows, incoming.adjustments) == (mine.revenue_flows, mine.adjustments):
+        return False
+    mine.revenue_flows = incoming.revenue_flows
+    mine.settlement_version = incoming.settlement_version
+    mine.adjustments = incoming.adjustments
+    mine.status = incoming.status
+    return True
+
+
 def all_final(session: Session, contract_id: str) -> bool:
     blocks = _blocks(session, contract_id)
     return bool(blocks) and all(b.final_alloc_wh is not None for b in blocks)
@@ -215,11 +262,7 @@ def all_final(session: Session, contract_id: str) -> bool:
 def trade_summary(session: Session, row: TradeRow) -> dict[str, Any]:
     """A trade for operator routes and reports: ids, parties, status, pinned policy, blocks, flows."""
     blocks = _blocks(session, row.contract_id)
-    flows = [
-        f
-        for item in row.body.get("consideration") or []
-        for f in (item.get("considerationAttributes") or {}).get("revenueFlows") or []
-    ]
+    stored = parse_contract(row.body)
     return {
         "contract_id": row.contract_id,
         "transaction_id": row.transaction_id,
@@ -240,6 +283,11 @@ def trade_summary(session: Session, row: TradeRow) -> dict[str, Any]:
             "recorded": row.buyer_recorded,
         },
         "policy": {"name": row.policy_name, "version": row.policy_version, "hash": row.policy_hash},
+        "market": stored.market or "BILATERAL",
+        "aggregators": {
+            "seller": stored.seller.aggregator_id,
+            "buyer": stored.buyer.aggregator_id if stored.buyer else "",
+        },
         "allocation_round": row.allocation_round,
         "blocks": [
             {
@@ -251,8 +299,12 @@ def trade_summary(session: Session, row: TradeRow) -> dict[str, Any]:
                 "seller_alloc_wh": b.seller_alloc_wh,
                 "seller_status": b.seller_status,
                 "final_alloc_wh": b.final_alloc_wh,
+                "curtailed_wh": b.curtailed_wh,
+                "curtail_reason": b.seller_curtail_reason or b.buyer_curtail_reason,
             }
             for b in blocks
         ],
-        "revenue_flows": flows,
+        "revenue_flows": stored.revenue_flows,
+        "settlement_version": stored.settlement_version,
+        "adjustments": stored.adjustments,
     }

@@ -24,7 +24,7 @@ from ies.store import utcnow
 from ies.usecases.p2p.base import P2PNode
 from ies.usecases.p2p.contract import Customer, LedgerParty, contract_body, parse_contract
 from ies.usecases.p2p.credential import facts_from_credential
-from ies.usecases.p2p.ledger_book import current_trade, merge_allocations
+from ies.usecases.p2p.ledger_book import adopt_settlement, current_trade, merge_allocations
 from ies.usecases.p2p.market import Block, TradeRequestFacts
 from ies.usecases.p2p.onboarding import IneligibleProsumer, verify_record
 from ies.usecases.p2p.rules import RuleViolation
@@ -212,11 +212,10 @@ async def relay_status(node: P2PNode, msg: InboundMessage) -> None:
         return
     with node.transaction() as session:
         row, applied, changed = merge_allocations(session, incoming.contract_id, incoming, sides)
-        if "seller" in applied and incoming.revenue_flows:
+        if "seller" in applied:
             _, mine = current_trade(session, incoming.contract_id)
-            if mine.revenue_flows != incoming.revenue_flows:
-                mine.revenue_flows, mine.status = incoming.revenue_flows, incoming.status
-                row.body, row.status = contract_body(mine), incoming.status
+            if adopt_settlement(mine, incoming):
+                row.body, row.status = contract_body(mine), mine.status
                 changed = True
         if changed:
             node.keep_message(session, incoming.contract_id, msg)

@@ -15,7 +15,7 @@ from ies.usecases.p2p.market import DiscomCharges
 
 __all__ = ["Charges", "P2PSettings", "load_settings"]
 
-Role = Literal["tp", "ledger", "discom"]
+Role = Literal["tp", "ledger", "discom", "aggregator"]
 
 
 class Charges(BaseModel):
@@ -54,10 +54,17 @@ class P2PSettings(BaseModel):
     #: discom: its ledger provider (named in onboarding records so TPs know where to record)
     ledger: str | None = None
     allocation: Literal["pro_rata", "fifo"] = "pro_rata"
+    #: ledger: infeasible trades are refused at init, or accepted and curtailed ex post (operator's choice)
+    feasibility: Literal["refuse", "curtail"] = "refuse"
+    #: tp: how its buyers' bids meet the offers — price-time matching against each offer (bilateral), or
+    #: a uniform-price call auction per block and DISCOM (the retail local energy exchange)
+    market: Literal["bilateral", "auction"] = "bilateral"
+    #: aggregator: the trading platform it trades through for its prosumers
+    platform: str | None = None
     voltage_min_pu: float = Field(0.94, gt=0.5, lt=1.0)
     voltage_max_pu: float = Field(1.06, gt=1.0, lt=1.5)
     max_loading_percent: float = Field(100.0, gt=0, le=300)
-    #: ledger: every DISCOM's charges by utility id (its own must be there)
+    #: ledger: every DISCOM's charges by utility id; discom: its own tariff (bills), by its utility id
     tariffs: dict[str, Charges] = Field(default_factory=dict)
     #: signed Rego bundles this node evaluates (paths) and the publisher keys it trusts (base64 Ed25519)
     policy_bundles: list[str] = Field(default_factory=list)
@@ -75,8 +82,10 @@ class P2PSettings(BaseModel):
             raise ValueError(f"a {self.role} node needs utility_id")
         if self.role == "ledger" and not self.discom:
             raise ValueError("a ledger node needs discom (the DISCOM node's subscriber id)")
-        if self.role == "ledger" and self.utility_id not in self.tariffs:
+        if self.role in ("ledger", "discom") and self.utility_id not in self.tariffs:
             self.tariffs[str(self.utility_id)] = Charges.model_validate({})
+        if self.role == "aggregator" and not self.platform:
+            raise ValueError("an aggregator node needs platform (its trading platform's subscriber id)")
         if self.role == "tp" and not self.ledgers:
             raise ValueError("a tp node needs ledgers (DISCOM utility id → ledger subscriber id)")
         return self

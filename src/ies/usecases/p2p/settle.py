@@ -24,7 +24,15 @@ from ies.usecases.p2p.market import (
     settle_trade,
 )
 
-__all__ = ["ROLE_ON_WIRE", "record_from_blocks", "revenue_flows", "settle", "sum_paise"]
+__all__ = [
+    "ROLE_ON_WIRE",
+    "adjustment_holds",
+    "lines_by_key",
+    "record_from_blocks",
+    "revenue_flows",
+    "settle",
+    "sum_paise",
+]
 
 #: engine roles → DEG contract roles
 ROLE_ON_WIRE = {
@@ -44,7 +52,9 @@ def record_from_blocks(
     seller_utility: str,
     blocks: Sequence[Mapping[str, Any]],
 ) -> TradeRecord:
-    """A TradeRecord from block dicts (`block`, `requested_wh`, `price_paise_per_kwh`, both allocations)."""
+    """A TradeRecord from block dicts (`block`, `requested_wh`, `price_paise_per_kwh`, both allocations,
+    optionally `curtailed_wh`): what is contracted is what was requested less what the DISCOM curtailed
+    ex post, so a curtailed seller owes no deviation for energy it was told not to inject."""
     out = []
     for b in blocks:
         if b.get("buyer_alloc_wh") is None or b.get("seller_alloc_wh") is None:
@@ -54,7 +64,7 @@ def record_from_blocks(
         out.append(
             TradeBlock(
                 block=int(b["block"]),
-                contracted_wh=int(b["requested_wh"]),
+                contracted_wh=max(int(b["requested_wh"]) - int(b.get("curtailed_wh") or 0), 0),
                 price_paise_per_kwh=int(b["price_paise_per_kwh"]),
                 buyer_alloc_wh=int(b["buyer_alloc_wh"]),
                 seller_alloc_wh=int(b["seller_alloc_wh"]),
@@ -108,3 +118,23 @@ def sum_paise(lines: Sequence[Mapping[str, Any]]) -> int:
         else:
             total += int(Decimal(str(line.get("value", 0))) * 100)
     return total
+
+
+def lines_by_key(lines: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], int]:
+    """Wire lines as {(kind, role): paise}, zero entries dropped (how totals and adjustments compare)."""
+    out: dict[tuple[str, str], int] = defaultdict(int)
+    for line in lines:
+        out[(str(line.get("kind")), str(line.get("role")))] += sum_paise([line])
+    return {k: v for k, v in out.items() if v}
+
+
+def adjustment_holds(
+    previous: Sequence[Mapping[str, Any]],
+    adjustment: Sequence[Mapping[str, Any]],
+    current: Sequence[Mapping[str, Any]],
+) -> bool:
+    """previous totals + adjustment lines = current totals, for every (kind, role), to the paisa."""
+    total = defaultdict(int, lines_by_key(previous))
+    for key, paise in lines_by_key(adjustment).items():
+        total[key] += paise
+    return {k: v for k, v in total.items() if v} == lines_by_key(current)

@@ -8,6 +8,8 @@
     p2p_trades           every role: the contract as this node holds it (status, pinned policy, body)
     p2p_trade_blocks     every role: per contract and block the agreed price and quantities, allocations
     p2p_rounds           LP: allocation rounds (provisional, final, true-up) it ran
+    p2p_settlements      LP: every settlement of a trade it made (the blocks it settled, the flows, and for a
+                         true-up the adjustment lines from the previous one)
     p2p_events           refusals and policy decisions (rule, reason, bundle name/version/hash)
     p2p_messages         the signed P2P messages in and out (raw body + Authorization), for evidence
 
@@ -20,7 +22,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ies.store import Base, UTCDateTime
@@ -34,6 +36,7 @@ __all__ = [
     "ProsumerRow",
     "ReadingRow",
     "RoundRow",
+    "SettlementRow",
     "TradeBlockRow",
     "TradeRow",
 ]
@@ -75,6 +78,9 @@ class ProsumerRow(Base):
     solar_w: Mapped[int] = mapped_column(BigInteger)
     record: Mapped[dict[str, Any]] = mapped_column(JSON)
     verified_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    aggregator_id: Mapped[str] = mapped_column(
+        String(255), default="", doc="subscriber id of the aggregator acting for the prosumer, or empty"
+    )
 
 
 class OfferBlockRow(Base):
@@ -143,6 +149,24 @@ class TradeBlockRow(Base):
     buyer_status: Mapped[str] = mapped_column(String(16), default="")
     seller_status: Mapped[str] = mapped_column(String(16), default="")
     final_alloc_wh: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    seller_curtailed_wh: Mapped[int] = mapped_column(
+        BigInteger, default=0, doc="Wh the seller's DISCOM curtailed ex post (its feeder's limits)"
+    )
+    buyer_curtailed_wh: Mapped[int] = mapped_column(
+        BigInteger, default=0, doc="Wh the buyer's DISCOM curtailed ex post (its feeder's limits)"
+    )
+    seller_curtail_reason: Mapped[str] = mapped_column(Text, default="")
+    buyer_curtail_reason: Mapped[str] = mapped_column(Text, default="")
+
+    @property
+    def curtailed_wh(self) -> int:
+        """What the trade lost to curtailment in this block: the larger of the two DISCOMs' cuts."""
+        return max(self.seller_curtailed_wh or 0, self.buyer_curtailed_wh or 0)
+
+    @property
+    def effective_wh(self) -> int:
+        """The contracted Wh still to be delivered: requested less curtailed (never negative)."""
+        return max(self.requested_wh - self.curtailed_wh, 0)
 
 
 class RoundRow(Base):
@@ -154,6 +178,22 @@ class RoundRow(Base):
     last_block: Mapped[int] = mapped_column(BigInteger)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class SettlementRow(Base):
+    __tablename__ = "p2p_settlements"
+    __table_args__ = (UniqueConstraint("contract_id", "version", name="uq_p2p_settlements_version"),)
+
+    settlement_row: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    contract_id: Mapped[str] = mapped_column(String(255), index=True)
+    version: Mapped[int] = mapped_column(Integer, doc="1 for the first settlement, +1 per true-up")
+    round: Mapped[str] = mapped_column(String(16), doc="the allocation round that produced it")
+    blocks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, doc="the trade blocks as settled")
+    flows: Mapped[list[dict[str, Any]]] = mapped_column(JSON, doc="the RevenueFlow lines (totals)")
+    adjustment: Mapped[list[dict[str, Any]] | None] = mapped_column(
+        JSON, nullable=True, doc="true-up: the lines that take the previous settlement to this one"
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class EventRow(Base):

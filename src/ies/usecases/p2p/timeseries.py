@@ -53,6 +53,10 @@ DESCRIPTORS: dict[str, tuple[str, str, str, str]] = {
     "SELLER_DISCOM_ALLOC": (REPORT, "units", "KWH", "sellerDiscom"),
     "SELLER_DISCOM_STATUS": (REPORT, "units", "STRING", "sellerDiscom"),
     "FINAL_ALLOC": (REPORT, "units", "KWH", "sellerDiscom"),
+    "SELLER_DISCOM_CURTAILED": (REPORT, "units", "KWH", "sellerDiscom"),
+    "SELLER_DISCOM_CURTAIL_REASON": (REPORT, "units", "STRING", "sellerDiscom"),
+    "BUYER_DISCOM_CURTAILED": (REPORT, "units", "KWH", "buyerDiscom"),
+    "BUYER_DISCOM_CURTAIL_REASON": (REPORT, "units", "STRING", "buyerDiscom"),
     "ENERGY_CONSUMPTION": (REPORT, "units", "KWH", "discom"),
 }
 ENERGY_TYPES = frozenset(
@@ -63,9 +67,19 @@ ENERGY_TYPES = frozenset(
         "SELLER_DISCOM_ALLOC",
         "FINAL_ALLOC",
         "ENERGY_CONSUMPTION",
+        "SELLER_DISCOM_CURTAILED",
+        "BUYER_DISCOM_CURTAILED",
     }
 )
-STATUS_TYPES = frozenset({"BUYER_DISCOM_STATUS", "SELLER_DISCOM_STATUS"})
+#: payload types whose values are text (statuses, and the breach that forced a curtailment)
+STATUS_TYPES = frozenset(
+    {
+        "BUYER_DISCOM_STATUS",
+        "SELLER_DISCOM_STATUS",
+        "SELLER_DISCOM_CURTAIL_REASON",
+        "BUYER_DISCOM_CURTAIL_REASON",
+    }
+)
 
 Column = Mapping[Block, int | str]
 """One payload type's values by block start: Wh, paise per kWh, or a status string."""
