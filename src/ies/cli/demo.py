@@ -83,6 +83,7 @@ def p2p(
             not result.checks.ok
             or report["metrics"]["audit_pass_rate"] < 1
             or disputes["consistent"] < disputes["checked"]
+            or report["bills"]["reconciled"] < report["bills"]["bills"]
         ):
             raise fail("some checks failed (see above)")
 

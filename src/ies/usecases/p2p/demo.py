@@ -71,6 +71,7 @@ class DemoResult:
     charges: dict[str, Charges]
     timings: dict[str, float] = field(default_factory=dict)
     disputes: dict[str, Any] = field(default_factory=dict)
+    bills: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # utility → the DISCOM's bills
     probe: dict[str, Any] = field(default_factory=dict)
 
 
@@ -196,6 +197,8 @@ def _run(
     timings["delivery_settlement_s"] = time.perf_counter() - t
 
     readings = {topo.utility(r): d.meter_readings(topo.discom(r), day.isoformat()) for r in topo.regions}
+    month = day.strftime("%Y-%m")
+    bills = {topo.utility(r): d.bills(topo.discom(r), month) for r in topo.regions}
     checks = check_network(
         platforms, ledgers, {topo.utility(r): topo.sub(topo.ledger(r)) for r in topo.regions}, readings
     )
@@ -222,6 +225,7 @@ def _run(
         charges,
         timings,
         disputes,
+        bills,
     )
 
 

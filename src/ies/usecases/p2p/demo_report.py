@@ -1,8 +1,10 @@
 """The demo's report: figures, the seed §12.6.2 metrics, CSV files, per-participant statements, a chart.
 
-Money is summed in integer paise and printed in INR only at the end. The bill impact compares, per
-prosumer, what the day costs with its trades (the DISCOM bill without traded volume, plus every P2P
-flow it pays or receives) against the plain bill for the same meter data.
+Money is summed in integer paise and printed in INR only at the end. The bill impact comes from
+the DISCOMs' own bills (`GET /p2p/discom/bills`): per prosumer, what the day costs with its trades (the
+DISCOM bill, which excludes traded volume and includes the P2P charges, less what it settled with other
+parties) against the bill the DISCOM states for the same meter data without any trade; every bill is
+also reconciled with the settlement statements to the paisa.
 """
 
 from __future__ import annotations
@@ -14,14 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ies.usecases.p2p.demo import DemoResult, money_by_role
-from ies.usecases.p2p.market import (
-    BillLineKind,
-    MeteredBlock,
-    TradeSettlement,
-    monthly_bill,
-    settlement_statement,
-    statement_csv,
-)
+from ies.usecases.p2p.market import TradeSettlement, settlement_statement, statement_csv
 from ies.usecases.p2p.settle import record_from_blocks, settle
 
 __all__ = ["build_report", "write_outputs"]
@@ -55,45 +50,69 @@ def _settlements(result: DemoResult) -> list[TradeSettlement]:
     return out
 
 
-def bill_impacts(result: DemoResult, settlements: list[TradeSettlement]) -> list[dict[str, Any]]:
-    by_person: dict[str, list[TradeSettlement]] = defaultdict(list)
-    for s in settlements:
-        for f in s.flows:
-            by_person[f.payer_id].append(s)
-            by_person[f.payee_id].append(s)
+def bill_impacts(result: DemoResult) -> list[dict[str, Any]]:
+    """Per prosumer, from its DISCOM's bill: what the day cost with P2P (the bill, which excludes traded
+    energy and includes the P2P charges, less what it settled with other parties) against the bill the
+    DISCOM states for the same meter data without any trade."""
+    by_meter = {b["meter_id"]: b for bills in result.bills.values() for b in bills}
     rows = []
     for p in result.prosumers:
-        utility = f"{p.region.upper()}-DL"
-        metered = [
-            MeteredBlock(int(b), int(v[0]), int(v[1]))
-            for b, v in result.readings.get(utility, {}).get(p.meter_id, {}).items()
-        ]
-        if not metered:
+        bill = by_meter.get(p.meter_id)
+        if bill is None or "error" in bill:
             continue
-        mine = list({id(s): s for s in by_person.get(p.participant_id, [])}.values())
-        charges = result.charges[utility].for_discom(utility)
-        plain = monthly_bill(p.participant_id, charges, metered, []).total_paise
-        with_p2p = monthly_bill(p.participant_id, charges, metered, mine)
-        supply = sum(
-            line.amount_paise
-            for line in with_p2p.lines
-            if line.kind in (BillLineKind.IMPORT, BillLineKind.EXPORT_CREDIT, BillLineKind.FIXED)
-        )
-        p2p_net = sum(r.amount_paise for r in settlement_statement(p.participant_id, mine))
-        cost = supply - p2p_net
+        cost = bill["total_paise"] - bill["settled_with_others_paise"]
         rows.append(
             {
                 "participant_id": p.participant_id,
-                "utility": utility,
+                "utility": bill["utility_id"],
                 "platform": p.platform,
                 "has_solar": bool(p.solar_w),
-                "trades": len(mine),
-                "bill_without_p2p_paise": plain,
+                "trades": len(bill["trades"]),
+                "discom_bill_paise": bill["total_paise"],
+                "settled_with_others_paise": bill["settled_with_others_paise"],
+                "bill_without_p2p_paise": bill["without_p2p_total_paise"],
                 "cost_with_p2p_paise": cost,
-                "impact_paise": cost - plain,
+                "impact_paise": cost - bill["without_p2p_total_paise"],
             }
         )
     return rows
+
+
+def reconcile_bills(result: DemoResult, settlements: list[TradeSettlement]) -> dict[str, Any]:
+    """Check every DISCOM bill against the settlement statements, to the paisa: each charge line equals
+    what the statements say the customer paid that DISCOM for that kind, the traded Wh equal the
+    statements' energy bought and sold, and the rest of the statement is what was settled with others."""
+    problems: list[str] = []
+    checked = 0
+    for utility, bills in result.bills.items():
+        for bill in bills:
+            if "error" in bill:
+                problems.append(f"{bill['meter_id']}: {bill['error'].get('message')}")
+                continue
+            rows = settlement_statement(bill["participant_id"], settlements)
+            owed: dict[str, int] = defaultdict(int)
+            bought = sold = others = 0
+            for r in rows:
+                if r.counterparty_id == utility:
+                    owed[r.kind] -= r.amount_paise
+                else:
+                    others += r.amount_paise
+                if r.kind == "ENERGY":
+                    bought += r.energy_wh if r.amount_paise < 0 else 0
+                    sold += r.energy_wh if r.amount_paise > 0 else 0
+            lines = {
+                line["kind"]: line["amount_paise"]
+                for line in bill["lines"]
+                if line["kind"] not in ("IMPORT", "EXPORT_CREDIT", "FIXED")
+            }
+            checked += 1
+            if (
+                lines != {k: v for k, v in owed.items() if v or k in lines}
+                or (bill["traded_import_wh"], bill["traded_export_wh"]) != (bought, sold)
+                or bill["settled_with_others_paise"] != others
+            ):
+                problems.append(f"{bill['meter_id']}: the bill does not reconcile with the statements")
+    return {"bills": checked, "reconciled": checked - len(problems), "problems": problems[:20]}
 
 
 def build_report(result: DemoResult) -> dict[str, Any]:
@@ -113,7 +132,12 @@ def build_report(result: DemoResult) -> dict[str, Any]:
         1 for t in trades.values() if t["seller"]["meter"] in metered and t["buyer"]["meter"] in metered
     )
     audit_ok = sum(1 for a in result.audit.values() if a.get("ok"))
-    impacts = bill_impacts(result, settlements)
+    impacts = bill_impacts(result)
+    adjustments: dict[str, int] = defaultdict(int)
+    for t in trades.values():
+        for adjustment in t.get("adjustments") or []:
+            for line in adjustment["lines"]:
+                adjustments[f"{line['role']}:{line['kind']}"] += int(line["valuePaise"])
     elapsed = result.timings.get("trading_s", 0.0)
     return {
         "day": result.day.isoformat(),
@@ -128,6 +152,14 @@ def build_report(result: DemoResult) -> dict[str, Any]:
         "rounds": result.rounds,
         "checks": result.checks.to_dict(),
         "disputes": result.disputes,
+        "bills": reconcile_bills(result, settlements),
+        "true_ups": {
+            "trades_adjusted": sum(1 for t in trades.values() if t.get("adjustments")),
+            "adjustments_paise": dict(sorted(adjustments.items())),
+        },
+        "curtailed_kwh": round(
+            sum(b.get("curtailed_wh") or 0 for t in trades.values() for b in t["blocks"]) / 1000, 3
+        ),
         "metrics": {
             "share_of_transactions_with_ies_identifiers": round(with_ids / len(trades), 4) if trades else 0.0,
             "audit_pass_rate": round(audit_ok / len(result.audit), 4) if result.audit else 0.0,
@@ -163,6 +195,12 @@ def render_text(report: dict[str, Any]) -> list[str]:
         ],
         "checks: " + ", ".join(f"{k} {v}" for k, v in report["checks"].items() if k != "problems"),
         *[f"  problem: {p}" for p in report["checks"]["problems"][:10]],
+        f"true-ups: {report['true_ups']['trades_adjusted']} trade(s) re-settled with explicit "
+        "adjustment lines",
+        *[f"  {k:<40} {_inr(v):>14}" for k, v in report["true_ups"]["adjustments_paise"].items()],
+        f"DISCOM bills: {report['bills']['reconciled']} of {report['bills']['bills']} reconcile with the "
+        "settlement statements to the paisa",
+        *[f"  problem: {p}" for p in report["bills"]["problems"][:5]],
         f"dispute evidence: {report['disputes'].get('consistent', 0)} of "
         f"{report['disputes'].get('checked', 0)} "
         "sampled trades recomputed independently and consistent",

@@ -9,7 +9,8 @@ so the LP knows to allocate provisionally.
 
 Operator routes (`/p2p/discom/…`, bearer token): register connections (creates service point, meter and
 PV in the asset registry under a distribution transformer, and returns the signed record), generate a
-day of simulated readings (optionally holding some back as "late"), release late data, correct a reading.
+day of simulated readings (optionally holding some back as "late"), release late data, correct a reading,
+and each customer's monthly bill (`billing`: traded volume excluded, P2P charges included).
 """
 
 from __future__ import annotations
@@ -415,6 +416,21 @@ def install_discom(node: P2PNode) -> None:
                     {"block": block, "before": before, "after": {"import_wh": imp, "export_wh": exp}},
                 )
             return JSONResponse({"corrected": 1})
+        except IESError as err:
+            return error_response(err)
+
+    @router.get("/bills")
+    async def monthly_bills(request: Request, month: str, meter: str | None = None) -> JSONResponse:
+        """The month's bill of every connection (or of one meter), from this DISCOM's meter data and
+        its ledger provider's settlements (`ies.usecases.p2p.billing`)."""
+        from ies.usecases.p2p.billing import bills
+
+        try:
+            require_operator(node, request)
+            found = await bills(node, month, meter)
+            if meter is not None:
+                return JSONResponse(found[0])
+            return JSONResponse({"month": month, "bills": found})
         except IESError as err:
             return error_response(err)
 

@@ -127,6 +127,13 @@ class Driver:
     def statement(self, ledger: str, participant: str, fmt: str = "json") -> Any:
         return self.call(ledger, "GET", "/p2p/ledger/statements", participant=participant, format=fmt)
 
+    def bills(self, discom: str, month: str) -> list[dict[str, Any]]:
+        """Every customer's bill of the month, as the DISCOM makes it."""
+        return list(self.call(discom, "GET", "/p2p/discom/bills", month=month)["bills"])
+
+    def bill(self, discom: str, month: str, meter: str) -> dict[str, Any]:
+        return dict(self.call(discom, "GET", "/p2p/discom/bills", month=month, meter=meter))
+
     def evidence(self, name: str, contract_id: str) -> dict[str, Any]:
         return dict(self.call(name, "GET", f"/p2p/evidence/{contract_id}"))
 

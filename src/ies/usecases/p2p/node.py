@@ -4,6 +4,7 @@
              discovery, matching, contracts), onboarding, the allocation relay
     ledger   a DISCOM's Ledger Provider (`ies.usecases.p2p.ledger`)
     discom   a DISCOM (`ies.usecases.p2p.discom`)
+    aggregator  a registered aggregator trading for its prosumers through a platform (`aggregation`)
     cds      a catalogue discovery service that also reads the devkit's discovery filter (see `catalog`)
 
 Common operator routes: `GET /p2p/trades`, `GET /p2p/trades/{id}`, `GET /p2p/events`,
@@ -52,6 +53,10 @@ def install_role(runtime: NodeRuntime) -> P2PNode:
         from ies.usecases.p2p.ledger import install_ledger
 
         install_ledger(node)
+    elif settings.role == "aggregator":
+        from ies.usecases.p2p.aggregation import install_aggregator
+
+        install_aggregator(node)
     else:
         _install_platform(node)
     _install_common(node)
@@ -59,14 +64,17 @@ def install_role(runtime: NodeRuntime) -> P2PNode:
 
 
 def _install_platform(node: P2PNode) -> None:
+    from ies.usecases.p2p.aggregation import install_agent_routes
     from ies.usecases.p2p.buyer import BuyerDesk, install_buyer
     from ies.usecases.p2p.platform import enrol, relay_status
     from ies.usecases.p2p.seller import SellerDesk, install_seller
 
     runtime = node.runtime
     seller = SellerDesk(node)
+    buyer = BuyerDesk(node)
     install_seller(node, seller)
-    install_buyer(node, BuyerDesk(node))
+    install_buyer(node, buyer)
+    install_agent_routes(node, seller, buyer)
     runtime.catalog = {"id": f"p2p-{node.subscriber_id}", "descriptor": {"name": "P2P offers"}, "offers": []}
 
     @on(node, "on_status")

@@ -43,10 +43,12 @@ __all__ = [
 
 
 async def enrol(
-    node: P2PNode, participant_id: str, record: Any = None, credential: Any = None
+    node: P2PNode, participant_id: str, record: Any = None, credential: Any = None, *, aggregator: str = ""
 ) -> dict[str, Any]:
     """Verify the DISCOM's proof of a connection — its signed onboarding record or the customer's
-    ElectricityCredential — and make the participant eligible here (idempotent)."""
+    ElectricityCredential — and make the participant eligible here (idempotent). `aggregator` names the
+    registered aggregator enrolling the prosumer: the same proof is required, and the aggregator may then
+    offer and bid for this prosumer (and no other aggregator may)."""
     if not participant_id or len(participant_id) > 200:
         raise IneligibleProsumer("participant_id is required", details={"rule": "RECORD_MALFORMED"})
     try:
@@ -70,6 +72,12 @@ async def enrol(
     proof = credential if credential is not None else record
     with node.transaction() as session:
         row = session.get(ProsumerRow, participant_id)
+        if row is not None and row.aggregator_id != aggregator:
+            raise IneligibleProsumer(
+                f"{participant_id} is already enrolled here "
+                + (f"through aggregator {row.aggregator_id}" if row.aggregator_id else "in person"),
+                details={"rule": "ALREADY_REPRESENTED"},
+            )
         if row is None:
             clash = session.scalar(select(ProsumerRow).where(ProsumerRow.meter_id == facts.meter_id))
             if clash is not None:
@@ -88,12 +96,17 @@ async def enrol(
                     solar_w=facts.solar_w,
                     record=proof,
                     verified_at=utcnow(),
+                    aggregator_id=aggregator,
                 )
             )
             node.audit(
-                session, "p2p.enrol", participant_id, {"meter": facts.meter_id, "utility": facts.utility_id}
+                session,
+                "p2p.enrol",
+                participant_id,
+                {"meter": facts.meter_id, "utility": facts.utility_id, "aggregator": aggregator},
             )
-    return {"participant_id": participant_id, "meter_id": facts.meter_id, "utility_id": facts.utility_id}
+    answer = {"participant_id": participant_id, "meter_id": facts.meter_id, "utility_id": facts.utility_id}
+    return {**answer, "aggregator_id": aggregator} if aggregator else answer
 
 
 def known_prosumer(node: P2PNode, session: Session, participant_id: str) -> ProsumerRow:
@@ -125,6 +138,7 @@ def customer_of(node: P2PNode, row: ProsumerRow) -> Customer:
         utility_id=row.utility_id,
         platform_url=node.runtime.cfg.public_url,
         sanctioned_load_w=row.sanctioned_load_w,
+        aggregator_id=row.aggregator_id or "",
     )
 
 

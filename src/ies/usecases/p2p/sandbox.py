@@ -135,6 +135,7 @@ def p2p_spec(
             "role": "discom",
             "utility_id": utility,
             "ledger": sub(topology.ledger(region)),
+            "tariffs": {utility: tariffs[utility]},
             **policy,
             **(grid or {}).get(region, {}),
         }
