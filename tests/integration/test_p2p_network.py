@@ -22,6 +22,7 @@ from typing import Any
 
 import orjson
 import pytest
+from p2p_net import P2PNet, bid_of
 
 from ies.identity.keys import SigningKeyPair
 from ies.sandbox.launcher import is_alive, start_network, stop_network
@@ -38,41 +39,6 @@ from ies.usecases.p2p.timeseries import build_series
 DAY = (datetime.now(IST) + timedelta(days=2)).date()
 BLOCKS = list(blocks_of_day(DAY))
 NOON = BLOCKS[44:48]
-
-
-class P2PNet:
-    def __init__(self, driver: Driver, topo: P2PTopology, bundles: list[Path]):
-        self.d = driver
-        self.topo = topo
-        self.bundles = bundles
-        self.records: dict[str, dict[str, Any]] = {}
-
-    def ledger_trades(self) -> dict[str, list[dict[str, Any]]]:
-        return {
-            self.topo.sub(self.topo.ledger(r)): self.d.trades(self.topo.ledger(r)) for r in self.topo.regions
-        }
-
-    def platform_trades(self) -> dict[str, list[dict[str, Any]]]:
-        return {self.topo.sub(p): self.d.trades(p) for p in self.topo.platforms}
-
-    def wait_for(self, predicate: Any, timeout_s: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while not predicate():
-            assert time.monotonic() < deadline, "timed out waiting for the network"
-            time.sleep(0.3)
-
-    def caller(
-        self, platform: str, action: str, target: str, message: dict[str, Any], txn: str | None = None
-    ) -> Any:
-        spec = {
-            "bpp_id": self.d.node(target).subscriber_id,
-            "bpp_uri": self.d.node(target).beckn_url,
-            "message": message,
-            "timeout_s": 30,
-        }
-        if txn:
-            spec["transaction_id"] = txn
-        return self.d.call(platform, "POST", f"/admin/caller/{action}", spec)
 
 
 @pytest.fixture(scope="module")
@@ -130,13 +96,6 @@ def p2p(tmp_path_factory: pytest.TempPathFactory) -> Iterator[P2PNet]:
         os.environ.pop("IES_NODE_REGISTRY_CACHE_TTL_S", None)
 
 
-def _bid(who: str, blocks: list[int], wh: int, limit: int = 700) -> dict[str, Any]:
-    return {
-        "participant_id": who,
-        "blocks": [{"block": b, "quantity_wh": wh, "limit_price_paise_per_kwh": limit} for b in blocks],
-    }
-
-
 def test_intra_and_inter_discom_trades_are_recorded_by_both_ledgers(p2p: P2PNet) -> None:
     d = p2p.d
     offer = d.offer(
@@ -149,7 +108,7 @@ def test_intra_and_inter_discom_trades_are_recorded_by_both_ledgers(p2p: P2PNet)
         ],
     )
     assert "error" not in offer["offers"][0] and offer["published"]["offers"] == 1
-    bids = d.bid("tp-2", [_bid("N-BUY", NOON, 300), _bid("S-BUY", NOON, 250)])
+    bids = d.bid("tp-2", [bid_of("N-BUY", NOON, 300), bid_of("S-BUY", NOON, 250)])
     assert all("orders" in b for b in bids)
     run = d.trade("tp-2")
     assert run["confirmed"] == 2 and run["refused"] == {} and run["energy_wh"] == 4 * (300 + 250)
@@ -171,9 +130,10 @@ def test_intra_and_inter_discom_trades_are_recorded_by_both_ledgers(p2p: P2PNet)
 @pytest.mark.parametrize(
     ("bid", "code"),
     [
-        (_bid("N-BUY", [BLOCKS[50]], 6250 + 10), "POL_P2P_TRADED_POWER_OVER_CAP"),  # 500 % of 5 kW for 15 min
-        (_bid("N-BUY", [int(time.time() // 900) + 3], 100), "POL_P2P_GATE_CLOSED"),  # 8 blocks = 2 h
-        (_bid("NOBODY", [BLOCKS[50]], 100), "POL_P2P_INELIGIBLE"),
+        # 500 % of 5 kW for 15 min is 6250 Wh
+        (bid_of("N-BUY", [BLOCKS[50]], 6250 + 10), "POL_P2P_TRADED_POWER_OVER_CAP"),
+        (bid_of("N-BUY", [int(time.time() // 900) + 3], 100), "POL_P2P_GATE_CLOSED"),  # 8 blocks = 2 h
+        (bid_of("NOBODY", [BLOCKS[50]], 100), "POL_P2P_INELIGIBLE"),
     ],
 )
 def test_bids_breaking_a_rule_are_refused_with_the_rule_and_bundle(
@@ -225,7 +185,7 @@ def test_an_electricity_credential_makes_a_prosumer_eligible(p2p: P2PNet) -> Non
     assert refused["error"]["details"]["rule"] == "VC_SIGNATURE_INVALID"
     # eligible means the regulator's cap is computed from the credential's sanctioned load
     with pytest.raises(DriverError) as over:
-        p2p.d.call("tp-2", "POST", "/p2p/bids", _bid("N-VC", [BLOCKS[50]], 7000 * 5 // 4 + 10))
+        p2p.d.call("tp-2", "POST", "/p2p/bids", bid_of("N-VC", [BLOCKS[50]], 7000 * 5 // 4 + 10))
     assert over.value.code == "POL_P2P_TRADED_POWER_OVER_CAP"
 
 
@@ -271,7 +231,7 @@ def test_an_infeasible_feeder_injection_is_refused_at_init(p2p: P2PNet) -> None:
             }
         ],
     )
-    p2p.d.bid("tp-2", [_bid("N-BUY2", [block], 4000)])  # 16 kW through a 10 kVA transformer
+    p2p.d.bid("tp-2", [bid_of("N-BUY2", [block], 4000)])  # 16 kW through a 10 kVA transformer
     run = p2p.d.trade("tp-2")
     assert run["confirmed"] == 0 and run["refused"] == {"FEEDER_INFEASIBLE": 1}
     refusal = next(e for e in p2p.d.events("tp-1")["recent"] if e["rule"] == "FEEDER_INFEASIBLE")
@@ -408,7 +368,7 @@ def test_a_ledger_that_cannot_record_undoes_the_trade_on_both_sides(p2p: P2PNet)
             }
         ],
     )
-    d.bid("tp-2", [_bid("S-BUY", blocks, 200)])
+    d.bid("tp-2", [bid_of("S-BUY", blocks, 200)])
     d.suspend_recording("lp-south", True)
     try:
         run = d.trade("tp-2")

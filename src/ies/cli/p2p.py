@@ -98,6 +98,13 @@ def verify_evidence(
                 console.print(
                     f"  {line['kind']:<18} {line['role']:<15} {line['valuePaise']:>8} paise", highlight=False
                 )
+            for true_up in report.true_ups:
+                state = "bridges" if true_up["bridges_signed_totals"] else "does NOT bridge"
+                console.print(
+                    f"  true-up {true_up['version']}: {len(true_up['lines'])} adjustment lines, {state} "
+                    f"signed settlement {true_up['version'] - 1} → {true_up['version']}",
+                    highlight=False,
+                )
             for finding in report.findings:
                 console.print(f"[red]finding[/red] {finding}", highlight=False)
         if not report.ok:

@@ -5,7 +5,8 @@ gate closure) and eligibility are checked on the spot, so an over-cap or late bi
 its rule. `POST /p2p/trade` then: discovers every EnergyTradeOffer on the network through the CDS
 (JSONPath filter), matches the open bids against them with the market engine (price-time priority,
 partial fills across offers and seller platforms), and turns each (buyer, offer) pair of fills into one
-contract: `select` → `init` (the seller side checks its rules and its ledger's feasibility) → our own
+contract (or, with `market = "auction"`, clears one uniform-price call auction per DISCOM and block:
+`proposals`): `select` → `init` (the seller side checks its rules and its ledger's feasibility) → our own
 ledger's feasibility for the buyer's side → `confirm` → forward the confirmed contract to the buyer's
 ledger and wait for its ACK. If that ledger does not record it, the seller platform is asked to `cancel`
 (it un-records the trade at the seller's ledger), so both ledgers agree: recorded on both, or neither.
@@ -16,8 +17,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,7 +31,7 @@ from ies.usecases.p2p.base import LedgerUnavailable, P2PNode, error_response, js
 from ies.usecases.p2p.catalog import CatalogOffer, market_offers, offers_from_catalogs
 from ies.usecases.p2p.contract import Trade, contract_body, parse_contract
 from ies.usecases.p2p.ledger_book import save_trade
-from ies.usecases.p2p.market import Bid, Block, SourceType, block_at, match_orders
+from ies.usecases.p2p.market import Bid, SourceType, block_at
 from ies.usecases.p2p.platform import (
     customer_of,
     known_prosumer,
@@ -40,22 +40,12 @@ from ies.usecases.p2p.platform import (
     regulator_check,
     traded_wh,
 )
-from ies.usecases.p2p.tables import BidRow
+from ies.usecases.p2p.proposals import CALL_AUCTION, Proposal, auctioned, matched
+from ies.usecases.p2p.tables import BidRow, ProsumerRow
 
 __all__ = ["BuyerDesk", "install_buyer"]
 
 REQUEST_TIMEOUT_S = 60.0  # a callback slower than this fails the proposal (refused NET_CALLBACK_TIMEOUT)
-
-
-@dataclass
-class Proposal:
-    """What matching gave one buyer against one offer: Wh per block, and which orders it fills."""
-
-    buyer_id: str
-    offer: CatalogOffer
-    energy_wh: dict[Block, int] = field(default_factory=dict)
-    price: dict[Block, int] = field(default_factory=dict)
-    orders: dict[str, dict[Block, int]] = field(default_factory=lambda: defaultdict(dict))
 
 
 class TradeRefused(IESError):
@@ -143,7 +133,11 @@ class BuyerDesk:
             offers += found
         return offers
 
-    def proposals(self, offers: list[CatalogOffer]) -> list[Proposal]:
+    def proposals(
+        self, offers: list[CatalogOffer], market: str = "bilateral"
+    ) -> tuple[list[Proposal], list[dict[str, Any]]]:
+        """The open bids (blocks still before their gate) against the offers, by the market mechanism;
+        returns the proposals and, for an auction, each block's clearing."""
         assert self.node.rules is not None
         gate = self.node.rules.regulator_settings.gate_closure_blocks
         first_open = block_at(datetime.now(UTC)) + gate + 1
@@ -151,6 +145,7 @@ class BuyerDesk:
             rows = session.scalars(
                 select(BidRow).where(BidRow.block >= first_open, BidRow.filled_wh < BidRow.quantity_wh)
             ).all()
+            utility = {p.participant_id: p.utility_id for p in session.scalars(select(ProsumerRow))}
         bids = [
             Bid(
                 r.order_id,
@@ -164,16 +159,10 @@ class BuyerDesk:
             )
             for r in rows
         ]
-        by_key = {f"{o.bpp_id}|{o.offer_id}": o for o in offers}
-        result = match_orders(bids, market_offers(offers, not_before=first_open))
-        grouped: dict[tuple[str, str], Proposal] = {}
-        for fill in result.fills:
-            key = fill.offer_id.rsplit("|", 1)[0]
-            proposal = grouped.setdefault((fill.buyer_id, key), Proposal(fill.buyer_id, by_key[key]))
-            proposal.energy_wh[fill.block] = proposal.energy_wh.get(fill.block, 0) + fill.energy_wh
-            proposal.price[fill.block] = fill.price_paise_per_kwh
-            proposal.orders[fill.order_id][fill.block] = fill.energy_wh
-        return list(grouped.values())
+        book = market_offers(offers, not_before=first_open)
+        if market == "auction":
+            return auctioned(bids, offers, book, utility)
+        return matched(bids, offers, book), []
 
     # -- one contract --------------------------------------------------------------------------------
     async def _request(
@@ -215,7 +204,10 @@ class BuyerDesk:
             buyer_ledger=await ledger_party(self.node, buyer.utility_id),
             source_type=proposal.offer.source_type,
             columns={"REQUESTED_QTY": dict(proposal.energy_wh)},
+            market=proposal.market,
         )
+        if proposal.market == CALL_AUCTION:  # the exchange's clearing price is the agreed price
+            draft.columns["PRICE_PER_KWH"] = dict(proposal.price)
         answer = await self._request(
             seller_tp.url, "select", {"contract": contract_body(draft)}, txn, seller_tp
         )
@@ -281,10 +273,16 @@ class BuyerDesk:
         with self.node.transaction() as session:
             save_trade(session, trade, transaction_id=txn, status="CANCELLED")
 
-    async def trade(self, concurrency: int) -> dict[str, Any]:
+    async def trade(self, concurrency: int, market: str | None = None) -> dict[str, Any]:
         started = time.perf_counter()
+        market = market or self.node.settings.market
         offers = await self.discover()
-        proposals = self.proposals(offers)
+        proposals, clearings = self.proposals(offers, market)
+        if clearings:
+            with self.node.transaction() as session:
+                self.node.audit(
+                    session, "p2p.auction.cleared", self.node.subscriber_id, {"clearings": clearings}
+                )
         semaphore = asyncio.Semaphore(concurrency)
         refused: Counter[str] = Counter()
         confirmed: list[Trade] = []
@@ -302,6 +300,8 @@ class BuyerDesk:
         await asyncio.gather(*(run(p) for p in proposals))
         elapsed = time.perf_counter() - started
         return {
+            "market": market,
+            "clearings": clearings,
             "offers_discovered": len(offers),
             "proposals": len(proposals),
             "confirmed": len(confirmed),
@@ -341,7 +341,10 @@ def install_buyer(node: P2PNode, desk: BuyerDesk) -> None:
             concurrency = int(body.get("concurrency", 8))
             if not 1 <= concurrency <= 64:
                 raise UsageError("concurrency is 1…64")
-            return JSONResponse(await desk.trade(concurrency))
+            market = body.get("market")
+            if market not in (None, "bilateral", "auction"):
+                raise UsageError("market is bilateral or auction")
+            return JSONResponse(await desk.trade(concurrency, market))
         except IESError as err:
             return error_response(err)
 

@@ -317,15 +317,19 @@ def _check_true_ups(
     recomputed: dict[int, TradeSettlement] = {}
     for entry in kept:
         version = int(entry["version"])
-        record = record_from_blocks(
-            report.contract_id,
-            buyer_id=trade.buyer.participant_id,
-            seller_id=trade.seller.participant_id,
-            buyer_utility=trade.buyer.utility_id,
-            seller_utility=trade.seller.utility_id,
-            blocks=entry["blocks"],
-        )
-        recomputed[version] = settle(record, tariffs)
+        try:
+            record = record_from_blocks(
+                report.contract_id,
+                buyer_id=trade.buyer.participant_id,
+                seller_id=trade.seller.participant_id,
+                buyer_utility=trade.buyer.utility_id,
+                seller_utility=trade.seller.utility_id,
+                blocks=entry["blocks"],
+            )
+            recomputed[version] = settle(record, tariffs)
+        except (IESError, KeyError, TypeError, ValueError) as err:
+            report.findings.append(f"(6) settlement {version} as the ledger kept it cannot be settled: {err}")
+            continue
         if version in totals and lines_by_key(revenue_flows(recomputed[version])) != lines_by_key(
             totals[version]
         ):

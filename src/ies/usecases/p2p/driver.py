@@ -118,8 +118,8 @@ class Driver:
         params = {"status": status} if status else {}
         return list(self.call(name, "GET", "/p2p/trades", **params)["trades"])
 
-    def events(self, name: str) -> dict[str, Any]:
-        return dict(self.call(name, "GET", "/p2p/events"))
+    def events(self, name: str, kind: str = "refusal") -> dict[str, Any]:
+        return dict(self.call(name, "GET", "/p2p/events", kind=kind))
 
     def audit(self, name: str) -> dict[str, Any]:
         return dict(self.call(name, "POST", "/p2p/audit/verify", {}))

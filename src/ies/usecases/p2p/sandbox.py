@@ -96,8 +96,11 @@ def p2p_spec(
     base_port: int = 18700,
     grid: dict[str, dict[str, Any]] | None = None,
     ledger_overrides: dict[str, dict[str, Any]] | None = None,
+    platform_overrides: dict[str, dict[str, Any]] | None = None,
+    aggregators: dict[str, str] | None = None,
 ) -> NetworkSpec:
-    """Registry, CDS, the platforms, and a ledger and a DISCOM node per region."""
+    """Registry, CDS, the platforms, a ledger and a DISCOM node per region, and the aggregators
+    (aggregator name → the platform it trades through), each registered with role AGGREGATOR."""
     sub = topology.sub
     policy = {"policy_bundles": [str(p) for p in bundles], "policy_trusted_keys": [trusted_key]}
     tariffs = {u: c.model_dump() for u, c in charges.items()}
@@ -113,7 +116,24 @@ def p2p_spec(
                 name,
                 ("BAP", "BPP"),
                 usecases=("p2p",),
-                settings={"p2p": {"role": "tp", "ledgers": ledgers, "discoms": discoms, **policy}},
+                settings={
+                    "p2p": {
+                        "role": "tp",
+                        "ledgers": ledgers,
+                        "discoms": discoms,
+                        **policy,
+                        **(platform_overrides or {}).get(name, {}),
+                    }
+                },
+            )
+        )
+    for name, platform in (aggregators or {}).items():
+        nodes.append(
+            NodeSpec(
+                name,
+                ("AGGREGATOR",),
+                usecases=("p2p",),
+                settings={"p2p": {"role": "aggregator", "platform": sub(platform), **policy}},
             )
         )
     for region in topology.regions:

@@ -2,8 +2,9 @@
 confirm → (cancel) for trades against those offers.
 
 - `select`: the buyer names an offer and REQUESTED_QTY per block; we bind the seller, its ledger and the
-  policy the contract is made under, add PRICE_PER_KWH and the still-unsold AVAILABLE_QTY, check the
-  network rules (roles bound, requested ≤ available) and keep the draft.
+  policy the contract is made under, add PRICE_PER_KWH (the offer's, or a higher price the buyer
+  proposes — a local exchange's uniform clearing price; never a lower one) and the still-unsold
+  AVAILABLE_QTY, check the network rules (roles bound, requested ≤ available) and keep the draft.
 - `init`: the regulator's rules for the seller (cap, gate closure) and pre-trade feasibility asked of the
   seller's ledger provider (`init` → `on_init`, refused there with the breach).
 - `confirm`: idempotent per contract (a repeated confirm gets the same answer, nothing counted twice).
@@ -41,7 +42,7 @@ from ies.usecases.p2p.base import LedgerUnavailable, P2PNode, error_response, js
 from ies.usecases.p2p.catalog import CatalogOffer, OfferBlock, build_catalog
 from ies.usecases.p2p.contract import PolicyRef, Trade, contract_body, parse_contract
 from ies.usecases.p2p.ledger_book import current_trade, save_trade
-from ies.usecases.p2p.market import Block, ContractFacts, ContractInterval, SourceType, block_at
+from ies.usecases.p2p.market import Block, ContractFacts, ContractInterval, SourceType, Violation, block_at
 from ies.usecases.p2p.platform import customer_of, known_prosumer, ledger_party, prosumer, regulator_check
 from ies.usecases.p2p.rules import RuleViolation
 from ies.usecases.p2p.tables import OfferBlockRow, ProsumerRow, TradeRow
@@ -210,6 +211,20 @@ class SellerDesk:
                 f"blocks {missing[:3]} are not in offer {incoming.offer_id}",
                 details={"rule": "BLOCK_NOT_OFFERED"},
             )
+        proposed = incoming.column("PRICE_PER_KWH")
+        below = sorted(b for b, p in proposed.items() if b in offer and p < offer[b].price_paise_per_kwh)
+        if below:
+            refusal = RuleViolation(
+                Violation(
+                    "PRICE_BELOW_OFFER",
+                    f"the proposed price is below the offer's in blocks {below[:3]}",
+                    {"blocks": below[:10]},
+                ),
+                {},
+            )
+            with self.node.transaction() as session:
+                self.node.refuse(session, "PRICE_BELOW_OFFER", incoming.offer_id, refusal.message)
+            raise refusal
         contract_id = f"p2p-{uuid.uuid4().hex}"
         trade = Trade(
             contract_id=contract_id,
@@ -221,8 +236,12 @@ class SellerDesk:
             source_type=first.source_type,
             status="DRAFT",
             policy=self.policy_ref(),
+            market=incoming.market,
             columns={
-                "PRICE_PER_KWH": {b: offer[b].price_paise_per_kwh for b in requested},
+                # the offer's price, or a higher one the buyer proposes (a local exchange's clearing price)
+                "PRICE_PER_KWH": {
+                    b: max(offer[b].price_paise_per_kwh, proposed.get(b, 0)) for b in requested
+                },
                 "AVAILABLE_QTY": {b: offer[b].available_wh - offer[b].sold_wh for b in requested},
                 "REQUESTED_QTY": dict(requested),
             },

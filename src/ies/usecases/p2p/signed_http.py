@@ -15,6 +15,7 @@ signature is accepted once while it is valid (`ReplayGuard`), so a replayed enro
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,8 +59,12 @@ class SignedCaller:
 
 
 async def signed_post(node: P2PNode, url: str, body: dict[str, Any], *, timeout_s: float = 60.0) -> Any:
-    """POST `body` signed with this node's key; the peer's answer, or its error raised as an IESError."""
-    raw = orjson.dumps(body)
+    """POST `body` signed with this node's key; the peer's answer, or its error raised as an IESError.
+
+    A fresh `request_id` goes into every body: two identical requests in the same second would
+    otherwise carry the same (deterministic Ed25519) signature, and the second would read as a replay.
+    """
+    raw = orjson.dumps({**body, "request_id": uuid.uuid4().hex})
     created = int(time.time())
     header = build_authorization(
         raw,

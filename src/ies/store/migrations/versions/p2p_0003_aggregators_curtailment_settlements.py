@@ -24,7 +24,9 @@ def upgrade() -> None:
             batch.add_column(
                 sa.Column(f"{side}_curtailed_wh", sa.BigInteger(), nullable=False, server_default="0")
             )
-            batch.add_column(sa.Column(f"{side}_curtail_reason", sa.Text(), nullable=False, server_default=""))
+            batch.add_column(
+                sa.Column(f"{side}_curtail_reason", sa.Text(), nullable=False, server_default="")
+            )
     op.create_table(
         "p2p_settlements",
         sa.Column("settlement_row", sa.Integer(), primary_key=True, autoincrement=True),
