@@ -4,6 +4,7 @@ prosumers on two DISCOMs, 96 blocks) is the slow test below, run with IES_P2P_FU
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -43,6 +44,15 @@ def check_report(out: Path, prosumers: int) -> dict[str, object]:
     assert (out / "p2p_day.png").stat().st_size > 10_000 and (out / "trades.csv").read_text().count("\n") > 1
     statements = list((out / "statements").glob("*.json"))
     assert statements and all(json.loads(p.read_text())["rows"] for p in statements)
+    bills = report["bills"]
+    assert bills["bills"] == bills["reconciled"] == prosumers  # every DISCOM bill matches the statements
+    assert report["true_ups"]["trades_adjusted"] >= 1 and report["true_ups"]["adjustments_paise"]
+    assert report["aggregator"]["prosumers"] >= 1
+    impacts = list(csv.DictReader((out / "bill_impact.csv").open()))
+    assert impacts and all(
+        int(r["cost_with_p2p_paise"]) == int(r["discom_bill_paise"]) - int(r["settled_with_others_paise"])
+        for r in impacts
+    )
     return report
 
 
@@ -53,12 +63,23 @@ def test_a_small_intra_discom_demo_runs_and_balances(tmp_path: Path) -> None:
     check_report(tmp_path / "out", 8)
 
 
+def test_the_local_exchange_variant_clears_uniform_prices_and_balances(tmp_path: Path) -> None:
+    proc = demo(tmp_path, "--prosumers", "6", "--discoms", "1", "--market", "auction", "--base-port", "19170")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "local exchange:" in proc.stdout and "(auction market)" in proc.stdout
+    report = check_report(tmp_path / "out", 6)
+    assert report["market"] == "auction" and report["auction"]["blocks_cleared"] > 0
+    trades = list(csv.DictReader((tmp_path / "out" / "trades.csv").open()))
+    assert trades and {t["market"] for t in trades if t["status"] == "COMPLETE"} == {"CALL_AUCTION"}
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["--discoms", "3"], "--discoms"),
         (["--date", "2020-01-01"], "--date"),
         (["--date", "tomorrowish"], "--date"),
+        (["--market", "dutch"], "--market"),
     ],
 )
 def test_unusable_options_exit_2_without_starting_anything(

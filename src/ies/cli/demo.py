@@ -1,10 +1,12 @@
 """`ies demo …`: end-to-end demonstrations over a real local network of node processes.
 
-    ies demo p2p [--prosumers N] [--discoms 1|2] [--date YYYY-MM-DD] [--out DIR]
+    ies demo p2p [--prosumers N] [--discoms 1|2] [--date YYYY-MM-DD] [--market bilateral|auction] [--out DIR]
 
-Starts registry, CDS, two trading platforms and a ledger provider and a DISCOM per region as separate
-processes, trades a day of 15-minute blocks, delivers, allocates, settles, checks the invariants across
-nodes and the audit logs, prints the report and writes CSVs, statements and a PNG chart. Exit 0 when
+Starts registry, CDS, two trading platforms, an aggregator and a ledger provider and a DISCOM per region
+as separate processes, trades a day of 15-minute blocks (price-time matching, or with `--market auction`
+the retail local energy exchange: a uniform-price call auction per DISCOM and block), delivers,
+allocates, settles (with a true-up), has the DISCOMs bill the month, checks the invariants across nodes,
+the bills and the audit logs, prints the report and writes CSVs, statements and a PNG chart. Exit 0 when
 every check passes, 1 when one does not.
 """
 
@@ -37,6 +39,11 @@ def p2p(
     base_port: int = typer.Option(18900, "--base-port", help="first port to try for the nodes"),
     seed: int = typer.Option(42, "--seed", help="seed of the generated population and prices"),
     keep: bool = typer.Option(False, "--keep", help="leave the network running (for `ies p2p evidence`)"),
+    market: str = typer.Option(
+        "bilateral",
+        "--market",
+        help="bilateral (price-time matching) or auction (uniform-price call auction per DISCOM and block)",
+    ),
 ) -> None:
     """Trade a day of P2P energy among N prosumers on one or two DISCOMs, end to end."""
     from ies.usecases.p2p.demo import run_demo
@@ -46,6 +53,8 @@ def p2p(
     with cli_errors():
         if discoms not in (1, 2):
             raise UsageError("--discoms is 1 or 2")
+        if market not in ("bilateral", "auction"):
+            raise UsageError("--market is bilateral or auction")
         if not 2 <= prosumers <= 5000:
             raise UsageError("--prosumers is 2…5000")
         try:
@@ -65,6 +74,7 @@ def p2p(
                 seed=seed,
                 progress=lambda m: console.print(f"[dim]{m}[/dim]", highlight=False),
                 keep=keep,
+                market=market,
             )
         report = build_report(result)
         for line in render_text(report):

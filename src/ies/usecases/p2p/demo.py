@@ -1,13 +1,16 @@
 """`ies demo p2p`: a day of P2P trading over a real local network of separate node processes.
 
-Steps: sign the rule bundles with a sandbox regulator key → start registry, CDS, two trading platforms
-and a ledger provider and a DISCOM per region (`ies.sandbox.launcher`) → the DISCOMs register N
-connections and sign their onboarding records → the platforms enrol the prosumers (and refuse a forged
-record) → sellers offer forecast PV surplus, buyers bid (plus a late, an over-cap and an unknown-prosumer
-bid, refused by rule) → each platform discovers, matches and contracts → the DISCOMs meter the day (some
-meters late) → the ledgers run a PROVISIONAL round, then FINAL once the late data is in, then a TRUE_UP
-after a corrected reading → the seller side settles under the pinned contract policy → the demo checks the
-invariants across nodes (`demo_checks`), verifies every node's audit log and writes the report.
+Steps: sign the rule bundles with a sandbox regulator key → start registry, CDS, two trading platforms,
+an aggregator and a ledger provider and a DISCOM per region (`ies.sandbox.launcher`) → the DISCOMs
+register N connections and sign their onboarding records → the platforms enrol the prosumers (and refuse
+a forged record), the aggregator enrols every fifth prosumer of tp-1 through it → sellers offer forecast
+PV surplus, buyers bid (plus a late, an over-cap and an unknown-prosumer bid, refused by rule) → each
+platform discovers and matches (or, with `market = "auction"`, clears a uniform-price call auction per
+DISCOM and block) and contracts → the DISCOMs meter the day (some meters late) → the ledgers run a
+PROVISIONAL round, then FINAL once the late data is in, then a TRUE_UP after a corrected reading → the
+seller side settles under the pinned contract policy (the true-up with explicit adjustment lines) → the
+DISCOMs bill the month → the demo checks the invariants across nodes (`demo_checks`), reconciles every
+bill with the statements, verifies every node's audit log and writes the report.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from ies.usecases.p2p.settings import Charges
 __all__ = ["DemoResult", "run_demo"]
 
 Progress = Callable[[str], None]
+AGGREGATOR = "agg-1"
 CATALOGUE_SETTLE_S = 2.0
 CHARGES = {
     "NORTH-DL": {
@@ -72,6 +76,7 @@ class DemoResult:
     timings: dict[str, float] = field(default_factory=dict)
     disputes: dict[str, Any] = field(default_factory=dict)
     bills: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # utility → the DISCOM's bills
+    market: str = "bilateral"
     probe: dict[str, Any] = field(default_factory=dict)
 
 
@@ -86,6 +91,7 @@ def run_demo(
     seed: int = 42,
     probe: Callable[[Driver], dict[str, Any]] | None = None,
     keep: bool = False,
+    market: str = "bilateral",
 ) -> DemoResult:
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -94,13 +100,19 @@ def run_demo(
     key = SigningKeyPair.generate()
     bundles = build_bundles(home / "bundles", key, utilities=topology.utilities, charges=charges)
     spec = p2p_spec(
-        topology, bundles=bundles, trusted_key=key.public_key_b64, charges=charges, base_port=base_port
+        topology,
+        bundles=bundles,
+        trusted_key=key.public_key_b64,
+        charges=charges,
+        base_port=base_port,
+        platform_overrides={p: {"market": market} for p in topology.platforms},
+        aggregators={AGGREGATOR: topology.platforms[0]},
     )
     state = start_network(spec, home / "network", progress=progress)
     timings["network_up_s"] = time.perf_counter() - started
     driver = Driver(state)
     try:
-        result = _run(driver, topology, charges, prosumers, day, progress, seed, timings)
+        result = _run(driver, topology, charges, prosumers, day, progress, seed, timings, market)
         if probe is not None:
             result.probe = probe(driver)
         return result
@@ -119,9 +131,17 @@ def _run(
     progress: Progress,
     seed: int,
     timings: dict[str, float],
+    market: str,
 ) -> DemoResult:
     rng = random.Random(seed)
-    people = population(count, list(topo.regions), topo.platforms, seed)
+    people = population(
+        count,
+        list(topo.regions),
+        topo.platforms,
+        seed,
+        exchange=market == "auction",
+        aggregator=(AGGREGATOR, topo.platforms[0]),
+    )
     t = time.perf_counter()
     proofs: dict[str, dict[str, Any]] = {}  # every other prosumer shows an ElectricityCredential
     records: dict[str, dict[str, Any]] = {}
@@ -141,8 +161,19 @@ def _run(
             records[p.participant_id] = record
             proofs[p.participant_id] = {"credential": credential} if i % 2 else {"record": record}
     for platform in topo.platforms:
-        mine = [p for p in people if p.platform == platform]
+        mine = [p for p in people if p.platform == platform and not p.aggregator]
         d.enrol(platform, [{"participant_id": p.participant_id, **proofs[p.participant_id]} for p in mine])
+    represented = [p for p in people if p.aggregator]
+    if represented:  # the aggregator shows the same DISCOM proofs; its platform checks them as for anyone
+        d.agent(
+            AGGREGATOR,
+            "prosumers",
+            {
+                "prosumers": [
+                    {"participant_id": p.participant_id, **proofs[p.participant_id]} for p in represented
+                ]
+            },
+        )
     forged = copy.deepcopy(records[people[0].participant_id])
     forged["sanctionedLoadW"] *= 10  # a prosumer inflating their sanctioned load: the signature breaks
     d.enrol(topo.platforms[0], [{"participant_id": "P-FORGED", "record": forged}])
@@ -156,11 +187,16 @@ def _run(
     t = time.perf_counter()
     for platform in topo.platforms:
         offers = [o for p in people if p.platform == platform and (o := offers_for(p, day, rng))]
-        if offers:
-            d.offer(platform, offers)
         bids = [b for p in people if p.platform == platform and (b := bids_for(p, day, rng))]
-        if bids:
-            d.bid(platform, bids)
+        agent = {p.participant_id for p in people if p.aggregator}
+        if [o for o in offers if o["participant_id"] not in agent]:
+            d.offer(platform, [o for o in offers if o["participant_id"] not in agent])
+        if [b for b in bids if b["participant_id"] not in agent]:
+            d.bid(platform, [b for b in bids if b["participant_id"] not in agent])
+        if [o for o in offers if o["participant_id"] in agent]:
+            d.agent(AGGREGATOR, "offers", {"offers": [o for o in offers if o["participant_id"] in agent]})
+        if [b for b in bids if b["participant_id"] in agent]:
+            d.agent(AGGREGATOR, "bids", {"bids": [b for b in bids if b["participant_id"] in agent]})
     _refused_bids(d, topo, people, day)
     trade_runs = {}
     for platform in topo.platforms:
@@ -205,6 +241,7 @@ def _run(
     names = [
         "cds",
         *topo.platforms,
+        AGGREGATOR,
         *[topo.ledger(r) for r in topo.regions],
         *[topo.discom(r) for r in topo.regions],
     ]
@@ -226,6 +263,7 @@ def _run(
         timings,
         disputes,
         bills,
+        market,
     )
 
 

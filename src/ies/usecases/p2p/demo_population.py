@@ -31,9 +31,25 @@ class Prosumer:
     platform: str
     sanctioned_load_w: int
     solar_w: int
+    aggregator: str = ""  # the aggregator that enrols and trades for this prosumer, if any
 
 
-def population(count: int, regions: list[str], platforms: list[str], seed: int = 42) -> list[Prosumer]:
+def population(
+    count: int,
+    regions: list[str],
+    platforms: list[str],
+    seed: int = 42,
+    *,
+    exchange: bool = False,
+    aggregator: tuple[str, str] | None = None,
+) -> list[Prosumer]:
+    """`count` prosumers, alternating regions, half of them with rooftop PV in each region.
+
+    With `exchange` (the call-auction market), every buyer of a region is on that region's exchange
+    platform, so each DISCOM's bids meet in one auction per block; sellers stay on every platform.
+    With `aggregator` = (aggregator, its platform), every fifth prosumer of that platform is enrolled
+    and traded for by the aggregator.
+    """
     rng = random.Random(seed)
     people = []
     for i in range(count):
@@ -43,6 +59,9 @@ def population(count: int, regions: list[str], platforms: list[str], seed: int =
         solar = (
             rng.choice((3000, 4000, 5000, 6000)) if (i // len(regions)) % 2 == 0 else 0
         )  # both regions sell
+        if exchange and not solar:
+            platform = platforms[regions.index(region) % len(platforms)]
+        agent = aggregator[0] if aggregator and platform == aggregator[1] and i % 5 == 0 else ""
         people.append(
             Prosumer(
                 f"P{i + 1:04d}",
@@ -52,6 +71,7 @@ def population(count: int, regions: list[str], platforms: list[str], seed: int =
                 platform,
                 load,
                 solar,
+                agent,
             )
         )
     return people

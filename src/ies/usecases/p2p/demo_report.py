@@ -139,8 +139,20 @@ def build_report(result: DemoResult) -> dict[str, Any]:
             for line in adjustment["lines"]:
                 adjustments[f"{line['role']}:{line['kind']}"] += int(line["valuePaise"])
     elapsed = result.timings.get("trading_s", 0.0)
+    clearings = [c for run in result.trade_runs.values() for c in run.get("clearings") or []]
+    prices = [c["price_paise_per_kwh"] for c in clearings]
     return {
         "day": result.day.isoformat(),
+        "market": result.market,
+        "auction": {
+            "blocks_cleared": len(clearings),
+            "cleared_kwh": round(sum(c["volume_wh"] for c in clearings) / 1000, 3),
+            "clearing_price_paise_per_kwh": {"min": min(prices), "max": max(prices)} if prices else {},
+        },
+        "aggregator": {
+            "prosumers": sum(1 for p in result.prosumers if p.aggregator),
+            "trades": sum(1 for t in trades.values() if any((t.get("aggregators") or {}).values())),
+        },
         "prosumers": len(result.prosumers),
         "trades": len(trades),
         "contracted_kwh": round(contracted / 1000, 3),
@@ -180,7 +192,20 @@ def render_text(report: dict[str, Any]) -> list[str]:
     lines = [
         f"P2P demo, {report['day']}: {report['prosumers']} prosumers, {report['trades']} trades, "
         f"{report['contracted_kwh']} kWh contracted, {report['delivered_kwh']} kWh delivered (FINAL_ALLOC)",
-        f"end-to-end contracting: {report['trades_per_s']} trades/s",
+        f"end-to-end contracting: {report['trades_per_s']} trades/s ({report['market']} market)",
+        *(
+            [
+                f"local exchange: {report['auction']['blocks_cleared']} (DISCOM, block) auctions cleared "
+                f"{report['auction']['cleared_kwh']} kWh at uniform prices "
+                f"{report['auction']['clearing_price_paise_per_kwh'].get('min')}–"
+                f"{report['auction']['clearing_price_paise_per_kwh'].get('max')} paise/kWh"
+            ]
+            if report["auction"]["blocks_cleared"]
+            else []
+        ),
+        f"aggregator: {report['aggregator']['prosumers']} prosumers enrolled and traded for by agg-1, "
+        f"{report['aggregator']['trades']} of their trades",
+        f"ex-post curtailment: {report['curtailed_kwh']} kWh",
         "money by role and flow (net, + received):",
         *[f"  {k:<40} {_inr(v):>14}" for k, v in report["money_by_role_paise"].items()],
         "deviations settled at DISCOM rates:",
@@ -236,6 +261,10 @@ def write_outputs(report: dict[str, Any], result: DemoResult, out: Path) -> list
                 "policy",
                 "policy_version",
                 "policy_hash",
+                "market",
+                "aggregator",
+                "curtailed_wh",
+                "settlement_version",
             ]
         )
         for cid, t in sorted(trades.items()):
@@ -257,6 +286,10 @@ def write_outputs(report: dict[str, Any], result: DemoResult, out: Path) -> list
                     t["policy"]["name"],
                     t["policy"]["version"],
                     t["policy"]["hash"],
+                    t.get("market", ""),
+                    "/".join(a for a in (t.get("aggregators") or {}).values() if a),
+                    sum(b.get("curtailed_wh") or 0 for b in t["blocks"]),
+                    t.get("settlement_version", 0),
                 ]
             )
     written.append(path)

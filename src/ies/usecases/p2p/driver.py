@@ -88,6 +88,11 @@ class Driver:
     def bid(self, platform: str, bids: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return list(self.call(platform, "POST", "/p2p/bids", {"bids": bids})["bids"])
 
+    def agent(self, aggregator: str, action: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Have an aggregator node enrol, offer, bid or list trades for its prosumers (signed to its
+        platform); `action` is prosumers, offers, bids or trades."""
+        return dict(self.call(aggregator, "POST", f"/p2p/aggregator/{action}", body))
+
     def trade(self, platform: str, concurrency: int = 8) -> dict[str, Any]:
         return dict(self.call(platform, "POST", "/p2p/trade", {"concurrency": concurrency}))
 
