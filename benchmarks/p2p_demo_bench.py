@@ -1,7 +1,8 @@
 """End-to-end P2P throughput: the whole demo day over real node processes, next to the exchange's own
 round-trip rate measured on the same network in the same run.
 
-    python benchmarks/p2p_demo_bench.py [--prosumers 200] [--discoms 2] [--base-port 19500]
+    python benchmarks/p2p_demo_bench.py [--prosumers 200] [--discoms 2] [--market bilateral|auction]
+                                        [--base-port 19500]
 
 Prints trades confirmed per second (select → init → both ledgers' feasibility → confirm → both ledgers
 record), the wall time of each phase of the day, and, as the baseline, signed request/callback round trips
@@ -44,6 +45,7 @@ def main() -> None:
     parser.add_argument("--prosumers", type=int, default=200)
     parser.add_argument("--discoms", type=int, default=2, choices=(1, 2))
     parser.add_argument("--base-port", type=int, default=19500)
+    parser.add_argument("--market", default="bilateral", choices=("bilateral", "auction"))
     args = parser.parse_args()
     day = (datetime.now(IST) + timedelta(days=2)).date()
     started = time.perf_counter()
@@ -56,6 +58,7 @@ def main() -> None:
             base_port=args.base_port,
             progress=lambda m: print(f"  {m}", flush=True),
             probe=round_trips,
+            market=args.market,
         )
     wall = time.perf_counter() - started
     confirmed = sum(int(r["confirmed"]) for r in result.trade_runs.values())
@@ -64,7 +67,8 @@ def main() -> None:
     baseline = float(result.probe.get("round_trips_per_s", 0.0))
     print()
     print(
-        f"P2P demo day: {args.prosumers} prosumers, {args.discoms} DISCOM(s), 96 blocks, {confirmed} trades"
+        f"P2P demo day: {args.prosumers} prosumers, {args.discoms} DISCOM(s), 96 blocks, {confirmed} trades "
+        f"({args.market} market)"
     )
     for phase, seconds in result.timings.items():
         print(f"  {phase:<24} {seconds:8.1f} s")

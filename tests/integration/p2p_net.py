@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ies.identity.keys import SigningKeyPair
 from ies.usecases.p2p.driver import Driver
 from ies.usecases.p2p.sandbox import P2PTopology
 
@@ -16,6 +17,8 @@ class P2PNet:
         self.topo = topo
         self.bundles = bundles
         self.records: dict[str, dict[str, Any]] = {}
+        self.key: SigningKeyPair | None = None  # the sandbox's bundle-signing ("regulator") key
+        self.home: Path | None = None
 
     def ledger_trades(self) -> dict[str, list[dict[str, Any]]]:
         return {

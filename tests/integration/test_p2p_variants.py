@@ -73,6 +73,7 @@ def p2p(tmp_path_factory: pytest.TempPathFactory) -> Iterator[P2PNet]:
     state = start_network(spec, home / "net")
     driver = Driver(state)
     net = P2PNet(driver, topo, bundles)
+    net.key, net.home = key, home
     try:
         records, credentials = driver.register(
             "discom-north",
@@ -246,6 +247,54 @@ def test_the_local_exchange_clears_one_price_per_block_and_contracts_through_the
     assert [t["aggregators"]["seller"] for t in agent_view] == ["agg-1.ies.local"]  # A-S2's trade only
 
 
+NEW_TARIFF = {"NORTH-DL": Charges.model_validate({"wheeling_paise_per_kwh": 90})}
+
+
+def test_a_policy_change_is_a_new_signed_version_and_contracts_keep_theirs(p2p: P2PNet) -> None:
+    d = p2p.d
+    assert p2p.key is not None and p2p.home is not None
+    [newer] = build_bundles(
+        p2p.home / "v1.1.0",
+        p2p.key,
+        utilities=["NORTH-DL"],
+        charges=NEW_TARIFF,
+        kinds=("contract",),
+        version="1.1.0",
+        revision=2,
+    )
+    for name in ("tp-1", "tp-2", "lp-north"):
+        installed = d.install_bundle(name, newer)
+        assert (installed["name"], installed["version"], installed["kind"]) == (
+            "p2p-contract-policy",
+            "1.1.0",
+            "contract",
+        )
+    impostor = build_bundles(
+        p2p.home / "impostor",
+        SigningKeyPair.generate(),
+        utilities=["NORTH-DL"],
+        charges=NEW_TARIFF,
+        kinds=("contract",),
+        version="1.2.0",
+        revision=3,
+    )[0]
+    clash = build_bundles(
+        p2p.home / "clash",
+        p2p.key,
+        utilities=["NORTH-DL"],
+        charges={"NORTH-DL": Charges.model_validate({})},
+        kinds=("contract",),
+        version="1.1.0",
+        revision=2,
+    )[0]
+    for archive, code in ((impostor, "POL_BUNDLE_UNTRUSTED_KEY"), (clash, "POL_BUNDLE_ROLLBACK")):
+        with pytest.raises(DriverError) as refused:
+            d.install_bundle("lp-north", archive)
+        assert refused.value.code == code
+    made = {t["policy"]["version"] for t in d.trades("lp-north")}
+    assert made == {"1.0.0"}  # the auction's contracts keep the version they were made under
+
+
 def test_ex_post_curtailment_scales_an_infeasible_block_down_in_every_record(p2p: P2PNet) -> None:
     d = p2p.d
     d.offer(
@@ -304,7 +353,8 @@ def test_delivery_allocates_and_settles_what_is_still_contracted(p2p: P2PNet) ->
         "buyer_utility": "NORTH-DL",
         "seller_utility": "NORTH-DL",
     }
-    tariffs = {"NORTH-DL": Charges.model_validate({}).for_discom("NORTH-DL")}
+    assert trade["policy"]["version"] == "1.1.0"  # made after the policy change: settled under it
+    tariffs = {"NORTH-DL": NEW_TARIFF["NORTH-DL"].for_discom("NORTH-DL")}
     on_contracted = revenue_flows(
         settle_trade(record_from_blocks(trade["contract_id"], **args, blocks=trade["blocks"]), tariffs)
     )
@@ -314,6 +364,12 @@ def test_delivery_allocates_and_settles_what_is_still_contracted(p2p: P2PNet) ->
     )
     assert trade["revenue_flows"] == on_contracted != on_requested  # deviations only on what was not cut
     deviation = {(f["kind"], f["role"]): f["valuePaise"] for f in trade["revenue_flows"]}
+    assert deviation[("WHEELING", "sellerDiscom")] == energy_value_paise(block["final_alloc_wh"], 90)
+    for old in (t for t in d.trades("lp-north") if t["market"] == "CALL_AUCTION"):  # still on 1.0.0's 50
+        wheeled = sum(b["final_alloc_wh"] for b in old["blocks"])
+        lines = {(f["kind"], f["role"]): f["valuePaise"] for f in old["revenue_flows"]}
+        assert old["policy"]["version"] == "1.0.0"
+        assert abs(lines.get(("WHEELING", "sellerDiscom"), 0) - wheeled * 50 / 1000) <= len(old["blocks"])
     under = still - block["buyer_alloc_wh"]
     assert deviation[("UNDER_CONSUMPTION", "buyerPlatform")] == -energy_value_paise(under, 400)
 
@@ -330,9 +386,9 @@ def reconciles(bill: dict[str, Any], rows: list[dict[str, Any]]) -> None:
         if line["kind"] not in ("IMPORT", "EXPORT_CREDIT", "FIXED")
     }
     assert charges == owed and all(isinstance(v, int) for v in charges.values())
-    energy = [r for r in rows if r["kind"] == "ENERGY"]
-    assert bill["traded_import_wh"] == sum(r["energy_wh"] for r in energy if r["amount_paise"] < 0)
-    assert bill["traded_export_wh"] == sum(r["energy_wh"] for r in energy if r["amount_paise"] > 0)
+    energy = sum(r["energy_wh"] for r in rows if r["kind"] == "ENERGY")  # our participants only buy or sell
+    assert bill["traded_import_wh"] + bill["traded_export_wh"] == energy
+    assert 0 in (bill["traded_import_wh"], bill["traded_export_wh"])
     assert bill["settled_with_others_paise"] == sum(
         r["amount_paise"] for r in rows if r["counterparty_id"] != "NORTH-DL"
     )

@@ -89,17 +89,19 @@ def reconcile_bills(result: DemoResult, settlements: list[TradeSettlement]) -> d
             if "error" in bill:
                 problems.append(f"{bill['meter_id']}: {bill['error'].get('message')}")
                 continue
-            rows = settlement_statement(bill["participant_id"], settlements)
+            participant = bill["participant_id"]
+            rows = settlement_statement(participant, settlements)
             owed: dict[str, int] = defaultdict(int)
-            bought = sold = others = 0
+            others = 0
             for r in rows:
                 if r.counterparty_id == utility:
                     owed[r.kind] -= r.amount_paise
                 else:
                     others += r.amount_paise
-                if r.kind == "ENERGY":
-                    bought += r.energy_wh if r.amount_paise < 0 else 0
-                    sold += r.energy_wh if r.amount_paise > 0 else 0
+            energy = [f for s in settlements for f in s.flows if f.kind.value == "ENERGY"]
+            # by direction, not by the sign of the amount: a few Wh can be worth 0 paise
+            bought = sum(f.energy_wh for f in energy if f.payer_id == participant)
+            sold = sum(f.energy_wh for f in energy if f.payee_id == participant)
             lines = {
                 line["kind"]: line["amount_paise"]
                 for line in bill["lines"]

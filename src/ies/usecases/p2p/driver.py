@@ -6,6 +6,7 @@ not 2xx raises `DriverError` carrying the node's error object, so a caller sees 
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +132,11 @@ class Driver:
 
     def statement(self, ledger: str, participant: str, fmt: str = "json") -> Any:
         return self.call(ledger, "GET", "/p2p/ledger/statements", participant=participant, format=fmt)
+
+    def install_bundle(self, name: str, archive: Path) -> dict[str, Any]:
+        """Install a new signed version of a P2P rule bundle on a running node."""
+        body = {"archive_b64": base64.b64encode(archive.read_bytes()).decode("ascii")}
+        return dict(self.call(name, "POST", "/p2p/policy/bundles", body))
 
     def bills(self, discom: str, month: str) -> list[dict[str, Any]]:
         """Every customer's bill of the month, as the DISCOM makes it."""

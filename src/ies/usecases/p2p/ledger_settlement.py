@@ -177,15 +177,11 @@ def settlements_for_billing(
     settled (COMPLETE), else listed as pending — what the DISCOM needs to bill those meters."""
     settled, pending = [], []
     with state.node.sessions() as session:
-        query = (
-            select(TradeRow)
-            .join(TradeBlockRow, TradeBlockRow.contract_id == TradeRow.contract_id)
-            .where(
-                TradeBlockRow.block >= first,
-                TradeBlockRow.block < last,
-                TradeRow.status.in_(("ACTIVE", "COMPLETE")),
-            )
-            .distinct()
+        in_period = select(TradeBlockRow.contract_id).where(
+            TradeBlockRow.block >= first, TradeBlockRow.block < last
+        )  # a subquery, not DISTINCT over the rows: PostgreSQL cannot compare their JSON bodies
+        query = select(TradeRow).where(
+            TradeRow.contract_id.in_(in_period), TradeRow.status.in_(("ACTIVE", "COMPLETE"))
         )
         for row in session.scalars(query):
             ours = [

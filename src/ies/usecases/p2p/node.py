@@ -8,11 +8,14 @@
     cds      a catalogue discovery service that also reads the devkit's discovery filter (see `catalog`)
 
 Common operator routes: `GET /p2p/trades`, `GET /p2p/trades/{id}`, `GET /p2p/events`,
-`GET /p2p/evidence/{id}`, `POST /p2p/audit/verify`.
+`GET /p2p/evidence/{id}`, `POST /p2p/policy/bundles` (a new signed version of a rule bundle),
+`POST /p2p/audit/verify`.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -185,6 +188,25 @@ def _install_common(node: P2PNode) -> None:
         try:
             require_operator(node, request)
             return JSONResponse(collect(node, contract_id))
+        except IESError as err:
+            return error_response(err)
+
+    @router.post("/policy/bundles")
+    async def install_bundle(request: Request) -> JSONResponse:
+        """Install a new signed version of a P2P rule bundle (`{"archive_b64": …}`), e.g. a DISCOM's new
+        tariff in its contract policy: new contracts pin it, existing ones keep theirs."""
+        try:
+            require_operator(node, request)
+            body = await json_body(request)
+            try:
+                archive = base64.b64decode(str(body["archive_b64"]), validate=True)
+            except (KeyError, TypeError, ValueError, binascii.Error):
+                raise UsageError("give archive_b64: the signed bundle archive, base64") from None
+            assert node.rules is not None
+            installed = node.rules.install(archive)
+            with node.transaction() as session:
+                node.audit(session, "p2p.policy.install", installed["name"], installed)
+            return JSONResponse(installed)
         except IESError as err:
             return error_response(err)
 

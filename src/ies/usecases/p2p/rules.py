@@ -79,12 +79,32 @@ def _violations(value: Any) -> list[Violation]:
 class RuleBook:
     def __init__(self, engine: Engine, bundles: Iterable[str], trusted_keys: Iterable[str]):
         self.store = BundleStore(engine)
-        keys = [b64decode_strict(k, what="policy_trusted_keys", lengths=(32,)) for k in trusted_keys]
+        self.trusted_keys = [
+            b64decode_strict(k, what="policy_trusted_keys", lengths=(32,)) for k in trusted_keys
+        ]
         for path in bundles:
             if not Path(path).is_file():
                 raise UsageError(f"policy bundle {path} does not exist")
             with contextlib.suppress(BundleRollback):  # this version (or a newer one) is already installed
-                self.store.install(path, keys)
+                self.store.install(path, self.trusted_keys)
+        self._read_regulator_settings()
+
+    def install(self, archive: bytes) -> dict[str, str]:
+        """Install a new signed version of a P2P bundle while the node runs (a policy change).
+
+        Verified against the trusted publisher keys like the configured bundles; a version already
+        installed with other content, or a revision not newer than the installed one, is refused
+        (POL_BUNDLE_ROLLBACK). New requests are decided under the newest version from now on; contracts
+        already made keep, and are settled under, the version they pinned.
+        """
+        policy = self.store.install(archive, self.trusted_keys)
+        kinds = [k for k, prefix in PACKAGES.items() if any(e.startswith(prefix) for e in policy.entrypoints)]
+        if not kinds:
+            raise UsageError(f"bundle {policy.ref.name} holds none of the P2P rule sets")
+        self._read_regulator_settings()
+        return {**policy.ref.to_dict(), "kind": kinds[0]}
+
+    def _read_regulator_settings(self) -> None:
         self.regulator_settings = RegulatorSettings()
         regulator = self._latest("regulator")
         if regulator is not None:

@@ -69,8 +69,13 @@ def build_bundles(
     regulator: RegulatorSettings | None = None,
     publisher: str = "regulator.ies.local",
     key_id: str = "regulator-k1",
+    kinds: tuple[str, ...] = ("network", "regulator", "contract"),
+    version: str | None = None,
+    revision: int | None = None,
 ) -> list[Path]:
-    """Sign the network, regulator and contract bundles with their settings; returns their paths."""
+    """Sign the network, regulator and contract bundles with their settings; returns their paths.
+
+    `kinds`, `version` and `revision` build a later version of some of them (a policy change)."""
     out.mkdir(parents=True, exist_ok=True)
     data = {
         "network": network_policy_data(utilities),
@@ -79,7 +84,9 @@ def build_bundles(
     }
     paths = []
     for kind, content in data.items():
-        source = read_source(REGO_DIR / kind)
+        if kind not in kinds:
+            continue
+        source = read_source(REGO_DIR / kind, version=version, revision=revision)
         source = replace(source, files={**source.files, "data.json": json.dumps(content, indent=2).encode()})
         path = out / f"p2p-{kind}-{source.version}.tar.gz"
         path.write_bytes(build_bundle(source, key, publisher=publisher, key_id=key_id))
