@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,7 +28,7 @@ def demo(tmp_path: Path, *args: str, timeout: int = 600) -> subprocess.Completed
     )
 
 
-def check_report(out: Path, prosumers: int) -> dict[str, object]:
+def check_report(out: Path, prosumers: int) -> dict[str, Any]:
     report = json.loads((out / "report.json").read_text("utf-8"))
     checks = report["checks"]
     assert report["prosumers"] == prosumers and report["trades"] > 0

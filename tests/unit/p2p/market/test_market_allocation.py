@@ -111,7 +111,7 @@ meter_strategy = st.dictionaries(
 @given(legs_strategy, meter_strategy, st.sampled_from(list(AllocationMethod)))
 def test_conservation_on_random_books(
     raw: list[tuple[str, int, int, int]], metered: dict, method: AllocationMethod
-) -> None:  # type: ignore[type-arg]
+) -> None:
     legs = [leg(f"t{i}", qty, customer=c, t=t, block=BLOCK + b) for i, (c, b, qty, t) in enumerate(raw)]
     out = allocate_side(legs, metered, method)
     per_group: dict[tuple[str, int], int] = defaultdict(int)
@@ -129,7 +129,7 @@ def test_conservation_on_random_books(
 @given(legs_strategy, meter_strategy, meter_strategy, st.sampled_from(list(AllocationMethod)))
 def test_final_alloc_never_exceeds_either_side(
     raw: list[tuple[str, int, int, int]], imports: dict, exports: dict, method: AllocationMethod
-) -> None:  # type: ignore[type-arg]
+) -> None:
     buys = [leg(f"t{i}", qty, customer=c, t=t, block=BLOCK + b) for i, (c, b, qty, t) in enumerate(raw)]
     sells = [
         leg(f"t{i}", qty, customer=f"s{i % 2}", t=t, block=BLOCK + b) for i, (_, b, qty, t) in enumerate(raw)

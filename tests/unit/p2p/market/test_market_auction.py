@@ -15,7 +15,7 @@ from .strategies import BLOCK, bids, offers
 from .test_market_matching import bid, offer
 
 
-def clear(book_bids: list[Bid], book_offers: list[Offer]):  # type: ignore[no-untyped-def]
+def clear(book_bids: list[Bid], book_offers: list[Offer]):
     return call_auction(book_bids, book_offers)[BLOCK]
 
 
@@ -118,7 +118,7 @@ def test_clears_where_supply_meets_demand(book_bids: list[Bid], book_offers: lis
     _check_pairs(result)
 
 
-def _check_pro_rata(book_bids: list[Bid], fills: dict[str, int], key) -> None:  # type: ignore[no-untyped-def]
+def _check_pro_rata(book_bids: list[Bid], fills: dict[str, int], key) -> None:
     tiers: dict[int, list[Bid]] = defaultdict(list)
     for b in book_bids:
         tiers[key(b)].append(b)
@@ -130,7 +130,7 @@ def _check_pro_rata(book_bids: list[Bid], fills: dict[str, int], key) -> None:  
             assert abs(fills[b.order_id] - exact) < 1
 
 
-def _check_pairs(result) -> None:  # type: ignore[no-untyped-def]
+def _check_pairs(result) -> None:
     by_order: dict[str, int] = defaultdict(int)
     by_offer: dict[str, int] = defaultdict(int)
     for f in result.fills:

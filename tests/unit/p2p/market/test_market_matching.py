@@ -26,7 +26,7 @@ def bid(oid: str, limit: int, qty: int, *, buyer: str | None = None, t: int = 0,
     return Bid(oid, buyer or f"buyer-{oid}", "tp-b", block, qty, limit, T0 + timedelta(seconds=t), sources)
 
 
-def summary(result) -> list[tuple[str, str, int, int]]:  # type: ignore[no-untyped-def]
+def summary(result) -> list[tuple[str, str, int, int]]:
     return [(f.order_id, f.offer_id, f.energy_wh, f.price_paise_per_kwh) for f in result.fills]
 
 
@@ -82,7 +82,7 @@ class TestPriceTimePriority:
             match_orders([], [offer("o", -1, 1)])
 
 
-def _check_invariants(book_bids: list[Bid], book_offers: list[Offer], result) -> None:  # type: ignore[no-untyped-def]
+def _check_invariants(book_bids: list[Bid], book_offers: list[Offer], result) -> None:
     by_order = {b.order_id: b for b in book_bids}
     by_offer = {o.offer_id: o for o in book_offers}
     bought: dict[str, int] = defaultdict(int)

@@ -111,7 +111,7 @@ def test_energy_and_money_are_conserved(
 
 @settings(max_examples=40, deadline=None)
 @given(bids(), offers(), st.randoms(use_true_random=False))
-def test_matching_does_not_depend_on_input_order(book_bids: list[Bid], book_offers: list[Offer], rnd) -> None:  # type: ignore[no-untyped-def]
+def test_matching_does_not_depend_on_input_order(book_bids: list[Bid], book_offers: list[Offer], rnd) -> None:
     first = match_orders(book_bids, book_offers)
     shuffled_bids, shuffled_offers = list(book_bids), list(book_offers)
     rnd.shuffle(shuffled_bids)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from hypothesis import given, settings
@@ -187,7 +187,7 @@ def contract_cases(draw: st.DrawFn) -> tuple[TradeRecord, list[DiscomCharges], S
         blocks.append(TradeBlock(BLOCK + i, contracted, price, buyer_side, seller_side))
     seller_discom = draw(st.sampled_from(["discom-a", "discom-b"]))
     trade = TradeRecord("t-1", "buyer-1", "seller-1", "discom-a", seller_discom, tuple(blocks))
-    payers = st.sampled_from(["BUYER", "SELLER"])
+    payers: st.SearchStrategy[Literal["BUYER", "SELLER"]] = st.sampled_from(("BUYER", "SELLER"))
     return trade, charges, SettlementPolicy(draw(payers), draw(payers), draw(payers))
 
 

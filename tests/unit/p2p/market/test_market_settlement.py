@@ -42,7 +42,7 @@ DEG_BLOCKS = (
 
 def trade(
     buyer_discom: str = "discom-a", seller_discom: str = "discom-b", blocks=DEG_BLOCKS, tid: str = "t1"
-) -> TradeRecord:  # type: ignore[no-untyped-def]
+) -> TradeRecord:
     return TradeRecord(tid, "buyer", "seller", buyer_discom, seller_discom, tuple(blocks))
 
 
@@ -145,7 +145,7 @@ def _rates(c: DiscomCharges) -> tuple[int, ...]:
 
 @settings(max_examples=150)
 @given(trade_blocks(), charge_table(), policy_strategy, st.booleans())
-def test_every_trade_sums_to_zero_and_rounds_within_half_a_paisa(blocks, charges, policy, inter) -> None:  # type: ignore[no-untyped-def]
+def test_every_trade_sums_to_zero_and_rounds_within_half_a_paisa(blocks, charges, policy, inter) -> None:
     t = trade("discom-a", "discom-b" if inter else "discom-a", blocks)
     s = settle_trade(t, charges, policy)
     assert sum(s.net_by_party.values()) == 0
@@ -160,7 +160,7 @@ def test_every_trade_sums_to_zero_and_rounds_within_half_a_paisa(blocks, charges
 
 @settings(max_examples=100)
 @given(trade_blocks(), trade_blocks(), charge_table(), st.booleans())
-def test_true_up_brings_previous_exactly_to_current(first, second, charges, inter) -> None:  # type: ignore[no-untyped-def]
+def test_true_up_brings_previous_exactly_to_current(first, second, charges, inter) -> None:
     previous = settle_trade(trade("discom-a", "discom-b" if inter else "discom-a", first), charges)
     current = settle_trade(trade("discom-a", "discom-b" if inter else "discom-a", second), charges)
     adjustment = settlement_adjustment(previous, current)
@@ -221,7 +221,7 @@ class TestBillAndStatements:
 
 @settings(max_examples=60)
 @given(st.lists(trade_blocks(), min_size=1, max_size=6), charge_table())
-def test_money_is_conserved_across_a_book(books, charges) -> None:  # type: ignore[no-untyped-def]
+def test_money_is_conserved_across_a_book(books, charges) -> None:
     """Settle many trades between a few people: every paisa paid is received by someone, statements
     agree with settlements, and each DISCOM's charges in bills equal what the flows owe it."""
     people = ["p0", "p1", "p2"]
