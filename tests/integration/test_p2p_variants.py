@@ -372,6 +372,11 @@ def test_delivery_allocates_and_settles_what_is_still_contracted(p2p: P2PNet) ->
         assert abs(lines.get(("WHEELING", "sellerDiscom"), 0) - wheeled * 50 / 1000) <= len(old["blocks"])
     under = still - block["buyer_alloc_wh"]
     assert deviation[("UNDER_CONSUMPTION", "buyerPlatform")] == -energy_value_paise(under, 400)
+    disputed = verify_bundle(d.gather_evidence(trade["contract_id"]))  # the cut is read from signed messages
+    assert disputed.ok, disputed.findings
+    assert (
+        disputed.blocks[0]["curtailed_wh"] == block["curtailed_wh"] and disputed.policy["version"] == "1.1.0"
+    )
 
 
 def reconciles(bill: dict[str, Any], rows: list[dict[str, Any]]) -> None:
