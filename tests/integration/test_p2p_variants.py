@@ -2,9 +2,10 @@
 retail local energy exchange (uniform-price call auction), ex-post curtailment, the DISCOM's monthly
 bill, and true-ups with explicit adjustment lines.
 
-One DISCOM (north) with tiny 10 kVA transformers, so a 16 kW block is infeasible; two platforms: tp-1
-matches bilaterally and is the platform of the aggregator agg-1, tp-2 runs the call auction (its
-`market` setting). Tests run in file order over one network, each building on the last.
+One DISCOM (north) with tiny 10 kVA transformers, so a 16 kW block is infeasible, whose ledger allocates
+FIFO (`allocation` setting); two platforms: tp-1 matches bilaterally and is the platform of the
+aggregator agg-1, tp-2 runs the call auction (its `market` setting). Tests run in file order over one
+network, each building on the last.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ def p2p(tmp_path_factory: pytest.TempPathFactory) -> Iterator[P2PNet]:
         base_port=18660,
         grid={"north": {"transformer_kva": 10}},
         platform_overrides={"tp-2": {"market": "auction"}},
+        ledger_overrides={"north": {"allocation": "fifo"}},  # the other network allocates pro-rata
         aggregators={"agg-1": "tp-1"},
     )
     state = start_network(spec, home / "net")
@@ -464,6 +466,11 @@ def test_a_true_up_sends_explicit_adjustment_lines_that_the_evidence_verifies(
     report = verify_bundle(bundle)
     assert report.ok, report.findings
     assert [(u["version"], u["bridges_signed_totals"]) for u in report.true_ups] == [(2, True)]
+    assert {p["allocation"] for p in bundle["parts"] if p["role"] == "ledger"} == {"fifo"}
+    as_pro_rata = copy.deepcopy(bundle)  # the re-read export no longer covers both trades: FIFO differs
+    for part in as_pro_rata["parts"]:
+        part["allocation"] = "pro_rata"
+    assert verify_bundle(as_pro_rata).findings  # so the ledger allocated FIFO, as its setting says
     tampered = copy.deepcopy(bundle)
     kept = next(p for p in tampered["parts"] if p.get("settlements"))["settlements"]
     kept[0]["blocks"][0]["requested_wh"] += 100  # the ledger's record of the first settlement, altered
