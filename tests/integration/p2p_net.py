@@ -28,7 +28,7 @@ class P2PNet:
     def platform_trades(self) -> dict[str, list[dict[str, Any]]]:
         return {self.topo.sub(p): self.d.trades(p) for p in self.topo.platforms}
 
-    def wait_for(self, predicate: Any, timeout_s: float = 30.0) -> None:
+    def wait_for(self, predicate: Any, timeout_s: float = 90.0) -> None:
         deadline = time.monotonic() + timeout_s
         while not predicate():
             assert time.monotonic() < deadline, "timed out waiting for the network"
