@@ -53,3 +53,25 @@ def bid_of(who: str, blocks: list[int], wh: int, limit: int = 700) -> dict[str, 
         "participant_id": who,
         "blocks": [{"block": b, "quantity_wh": wh, "limit_price_paise_per_kwh": limit} for b in blocks],
     }
+
+
+def start_p2p_net(home: Path, regions: int, **spec: Any) -> P2PNet:
+    """Sign the rule bundles with a fresh "regulator" key and start the P2P sandbox network under `home`;
+    `spec` goes to `p2p_spec` (base_port, grid, overrides, aggregators). Stop it with `stop_network`."""
+    import os
+
+    from ies.sandbox.launcher import start_network
+    from ies.usecases.p2p.sandbox import build_bundles, p2p_spec
+    from ies.usecases.p2p.settings import Charges
+
+    os.environ["IES_NODE_REGISTRY_CACHE_TTL_S"] = "0.2"
+    topo = P2PTopology(regions)
+    key = SigningKeyPair.generate()
+    charges = {u: Charges.model_validate({}) for u in topo.utilities}
+    bundles = build_bundles(home / "bundles", key, utilities=topo.utilities, charges=charges)
+    state = start_network(
+        p2p_spec(topo, bundles=bundles, trusted_key=key.public_key_b64, charges=charges, **spec), home / "net"
+    )
+    net = P2PNet(Driver(state), topo, bundles)
+    net.key, net.home = key, home
+    return net

@@ -22,17 +22,14 @@ from typing import Any
 
 import orjson
 import pytest
-from p2p_net import P2PNet, bid_of
+from p2p_net import P2PNet, bid_of, start_p2p_net
 
-from ies.identity.keys import SigningKeyPair
-from ies.sandbox.launcher import is_alive, start_network, stop_network
+from ies.sandbox.launcher import is_alive, stop_network
 from ies.usecases.p2p.contract import contract_body, parse_contract
 from ies.usecases.p2p.demo_checks import check_network
 from ies.usecases.p2p.dispute import verify_bundle
-from ies.usecases.p2p.driver import Driver, DriverError
+from ies.usecases.p2p.driver import DriverError
 from ies.usecases.p2p.market import IST, blocks_of_day
-from ies.usecases.p2p.sandbox import P2PTopology, build_bundles, p2p_spec
-from ies.usecases.p2p.settings import Charges
 from ies.usecases.p2p.settle import sum_paise
 from ies.usecases.p2p.timeseries import build_series
 
@@ -43,23 +40,10 @@ NOON = BLOCKS[44:48]
 
 @pytest.fixture(scope="module")
 def p2p(tmp_path_factory: pytest.TempPathFactory) -> Iterator[P2PNet]:
-    os.environ["IES_NODE_REGISTRY_CACHE_TTL_S"] = "0.2"
-    home = tmp_path_factory.mktemp("p2p")
-    topo = P2PTopology(2)
-    key = SigningKeyPair.generate()
-    charges = {u: Charges.model_validate({}) for u in topo.utilities}
-    bundles = build_bundles(home / "bundles", key, utilities=topo.utilities, charges=charges)
-    spec = p2p_spec(
-        topo,
-        bundles=bundles,
-        trusted_key=key.public_key_b64,
-        charges=charges,
-        base_port=18600,
-        grid={"south": {"transformer_kva": 10}},
+    net = start_p2p_net(
+        tmp_path_factory.mktemp("p2p"), 2, base_port=18600, grid={"south": {"transformer_kva": 10}}
     )
-    state = start_network(spec, home / "net")
-    driver = Driver(state)
-    net = P2PNet(driver, topo, bundles)
+    driver, state, topo = net.d, net.d.state, net.topo
     try:
         north = driver.register_connections(
             "discom-north",

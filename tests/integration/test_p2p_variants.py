@@ -24,14 +24,14 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from p2p_net import P2PNet, bid_of
+from p2p_net import P2PNet, bid_of, start_p2p_net
 
 from ies.exchange.signing import build_authorization
 from ies.identity.keys import SigningKeyPair, load_node_keys
-from ies.sandbox.launcher import start_network, stop_network
+from ies.sandbox.launcher import stop_network
 from ies.usecases.p2p.demo_checks import check_network
 from ies.usecases.p2p.dispute import verify_bundle
-from ies.usecases.p2p.driver import Driver, DriverError
+from ies.usecases.p2p.driver import DriverError
 from ies.usecases.p2p.market import (
     IST,
     Bid,
@@ -42,7 +42,7 @@ from ies.usecases.p2p.market import (
     energy_value_paise,
     settle_trade,
 )
-from ies.usecases.p2p.sandbox import P2PTopology, build_bundles, p2p_spec
+from ies.usecases.p2p.sandbox import build_bundles
 from ies.usecases.p2p.settings import Charges
 from ies.usecases.p2p.settle import adjustment_holds, lines_by_key, record_from_blocks, revenue_flows
 
@@ -55,27 +55,17 @@ LEDGER = "lp-north.ies.local"
 
 @pytest.fixture(scope="module")
 def p2p(tmp_path_factory: pytest.TempPathFactory) -> Iterator[P2PNet]:
-    os.environ["IES_NODE_REGISTRY_CACHE_TTL_S"] = "0.2"
     home = tmp_path_factory.mktemp("p2p-variants")
-    topo = P2PTopology(1)
-    key = SigningKeyPair.generate()
-    charges = {u: Charges.model_validate({}) for u in topo.utilities}
-    bundles = build_bundles(home / "bundles", key, utilities=topo.utilities, charges=charges)
-    spec = p2p_spec(
-        topo,
-        bundles=bundles,
-        trusted_key=key.public_key_b64,
-        charges=charges,
+    net = start_p2p_net(
+        home,
+        1,
         base_port=18660,
         grid={"north": {"transformer_kva": 10}},
         platform_overrides={"tp-2": {"market": "auction"}},
         ledger_overrides={"north": {"allocation": "fifo"}},  # the other network allocates pro-rata
         aggregators={"agg-1": "tp-1"},
     )
-    state = start_network(spec, home / "net")
-    driver = Driver(state)
-    net = P2PNet(driver, topo, bundles)
-    net.key, net.home = key, home
+    driver, state = net.d, net.d.state
     try:
         records, credentials = driver.register(
             "discom-north",
@@ -444,9 +434,14 @@ def test_a_true_up_sends_explicit_adjustment_lines_that_the_evidence_verifies(
     p2p: P2PNet, tmp_path: Path
 ) -> None:
     d = p2p.d
-    trades = [t for t in d.trades("tp-2") if t["seller"]["id"] == "N-S1"]
-    before = {t["contract_id"]: t["revenue_flows"] for t in trades}
     block = AUCTION[0]
+    # only the seller's trades that deliver in the corrected block can be re-settled by its true-up
+    trades = [
+        t
+        for t in d.trades("tp-2")
+        if t["seller"]["id"] == "N-S1" and any(b["block"] == block for b in t["blocks"])
+    ]
+    before = {t["contract_id"]: t["revenue_flows"] for t in trades}
     allocated = sum(b["seller_alloc_wh"] for t in trades for b in t["blocks"] if b["block"] == block)
     imp, _exp, _ = d.meter_readings("discom-north", DAY.isoformat())["MN-S1"][str(block)]
     d.correct("discom-north", "MN-S1", block, imp, max(allocated - 200, 0))  # re-read: less was exported
