@@ -12,11 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 
+from ies._http import error_response as _error
 from ies.audit._log import AuditLog
-from ies.errors import IESError, InternalError, NotFoundError, UsageError, to_http
+from ies.errors import IESError, InternalError, NotFoundError, UsageError
 
 __all__ = ["MAX_ENTRIES_PER_PAGE", "router"]
 
@@ -31,11 +31,6 @@ def _log(request: Request) -> AuditLog:
     if not isinstance(engine, Engine):
         raise InternalError("the app has no database engine (app.state.engine)")
     return AuditLog(engine)
-
-
-def _error(exc: IESError) -> JSONResponse:
-    status, body = to_http(exc)
-    return JSONResponse({"error": body}, status_code=status)
 
 
 def _answer(request: Request, build: Any) -> Any:

@@ -37,6 +37,7 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from ies._http import error_response as _error
 from ies.consent.artefact import artefact_schema
 from ies.consent.auth import Caller, get_signing_bytes, identify_caller, request_target
 from ies.consent.errors import ArtefactInvalid, UnknownConsent, refusal_for_state
@@ -47,7 +48,7 @@ from ies.consent.purposes import purpose_catalogue
 from ies.consent.signatures import PORTAL, PRINCIPAL, portal_key_id
 from ies.consent.source import RESPONSE_SIGNATURE_HEADER
 from ies.consent.store import Actor, ConsentRecord, ConsentStore, ManagerIdentity
-from ies.errors import IESError, InternalError, InvalidJSON, UnauthorizedAction, UsageError, to_http
+from ies.errors import IESError, InternalError, InvalidJSON, UnauthorizedAction, UsageError
 from ies.exchange.signing import digest_b64
 
 if TYPE_CHECKING:
@@ -59,11 +60,6 @@ log = logging.getLogger("ies.consent")
 
 ACTIONS = {"reject": Action.REJECT, "pause": Action.PAUSE, "resume": Action.RESUME, "revoke": Action.REVOKE}
 MAX_BODY_BYTES = 256 * 1024
-
-
-def _error(err: IESError) -> JSONResponse:
-    status, body = to_http(err)
-    return JSONResponse({"error": body}, status_code=status)
 
 
 def _json(raw: bytes) -> dict[str, Any]:

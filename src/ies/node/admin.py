@@ -15,19 +15,15 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from ies.errors import IESError, NotFoundError, PeerUnreachable, UnauthorizedAction, UsageError, to_http
+from ies._http import error_response
+from ies.errors import IESError, NotFoundError, PeerUnreachable, UnauthorizedAction, UsageError
 from ies.exchange.context import ACTIONS, callback_of
 from ies.identity.did_web import PublishedKey
 from ies.identity.keys import NodeKeys, save_node_keys
 from ies.node.runtime import NodeRuntime
 from ies.store import utcnow
 
-__all__ = ["admin_router", "error_response", "operator_guard", "run_burst"]
-
-
-def error_response(err: IESError) -> JSONResponse:
-    status, body = to_http(err)
-    return JSONResponse({"error": body}, status_code=status)
+__all__ = ["admin_router", "operator_guard", "run_burst"]
 
 
 async def run_burst(rt: NodeRuntime, spec: dict[str, Any]) -> dict[str, Any]:

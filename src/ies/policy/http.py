@@ -16,7 +16,8 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from ies.errors import IESError, UnauthorizedAction, UsageError, to_http
+from ies._http import error_response as _error
+from ies.errors import IESError, UnauthorizedAction, UsageError
 from ies.policy.catalogue import DataCatalogue
 from ies.policy.errors import BundleNotFound
 
@@ -26,11 +27,6 @@ if TYPE_CHECKING:
 __all__ = ["admin_router", "catalogue_router", "public_bundles_router"]
 
 MAX_BUNDLE_UPLOAD = 20 * 1024 * 1024
-
-
-def _error(err: IESError) -> JSONResponse:
-    status, body = to_http(err)
-    return JSONResponse({"error": body}, status_code=status)
 
 
 def catalogue_router(catalogue: DataCatalogue, bundle: Callable[[], dict[str, str] | None]) -> APIRouter:

@@ -27,6 +27,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
+from ies._http import error_response as _error
 from ies.errors import (
     ConflictError,
     IESError,
@@ -36,7 +37,6 @@ from ies.errors import (
     SchemaValidationFailed,
     SignatureInvalid,
     UnauthorizedAction,
-    to_http,
 )
 from ies.exchange.signing import parse_authorization, verify_parsed
 from ies.exchange.verify import check_key_usable
@@ -70,11 +70,6 @@ class RegistryState:
     auto_approve: bool = False
     skew_s: int = 5
     rotation_grace: timedelta = timedelta(days=1)
-
-
-def _error(err: IESError) -> JSONResponse:
-    status, body = to_http(err)
-    return JSONResponse({"error": body}, status_code=status)
 
 
 def _parse_json(raw: bytes) -> Any:

@@ -31,6 +31,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from ies._http import error_response as _error
 from ies.credentials.service.holder import (
     HolderBinding,
     HolderBindingFailed,
@@ -52,11 +53,6 @@ from ies.store import session_factory
 __all__ = ["issuer_router", "verifier_router"]
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
-
-
-def _error(err: IESError) -> JSONResponse:
-    status, body = to_http(err)
-    return JSONResponse({"error": body}, status_code=status)
 
 
 def _json(raw: bytes) -> Any:

@@ -28,7 +28,6 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
@@ -36,7 +35,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from ies.errors import ConflictError, IESError, InternalError, UsageError, to_http
+from ies._http import error_response
+from ies.errors import ConflictError, IESError, InternalError, UsageError
 from ies.registry.assets import changes, create, csv_export, csv_import, queries
 from ies.registry.assets.errors import WriteNotAuthorised
 from ies.registry.assets.records import Entity, TreeNode, Version
@@ -46,11 +46,6 @@ __all__ = ["MAX_IMPORT_BYTES", "Batch", "EntityChange", "router"]
 
 MAX_IMPORT_BYTES = 64 * 1024 * 1024
 """Largest CSV accepted in one request (about 300,000 rows); larger files go through the CLI."""
-
-
-def error_response(exc: IESError) -> JSONResponse:
-    status, body = to_http(exc)
-    return JSONResponse(status_code=status, content={"error": body})
 
 
 class _ErrorMappingRoute(APIRoute):

@@ -30,8 +30,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import or_, select
 
+from ies._http import error_response
 from ies.errors import IESError, PolicyError, UsageError
-from ies.usecases.p2p.base import P2PNode, error_response, json_body, require_operator
+from ies.usecases.p2p.base import P2PNode, json_body, require_operator
 from ies.usecases.p2p.ledger_book import trade_summary
 from ies.usecases.p2p.platform import enrol
 from ies.usecases.p2p.signed_http import ReplayGuard, SignedCaller, signed_caller, signed_post

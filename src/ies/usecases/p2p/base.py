@@ -22,11 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from fastapi import Request
-from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from ies.audit import append as audit_append
-from ies.errors import IESError, InternalError, NetworkError, UnauthorizedAction, to_http
+from ies.errors import IESError, InternalError, NetworkError, UnauthorizedAction
 from ies.exchange.context import Context, new_context
 from ies.exchange.inbound import InboundMessage
 from ies.exchange.outbound import Ack
@@ -225,11 +224,6 @@ def require_operator(node: P2PNode, request: Request) -> None:
     given = request.headers.get("authorization", "")
     if not hmac.compare_digest(given.encode(), f"Bearer {node.runtime.admin_token}".encode()):
         raise UnauthorizedAction("operator token required")
-
-
-def error_response(err: IESError) -> JSONResponse:
-    status, body = to_http(err)
-    return JSONResponse({"error": body}, status_code=status)
 
 
 async def json_body(request: Request) -> Any:

@@ -25,9 +25,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
+from ies._http import error_response
 from ies.errors import IESError, PeerUnreachable, UsageError
 from ies.store import utcnow
-from ies.usecases.p2p.base import LedgerUnavailable, P2PNode, error_response, json_body, require_operator
+from ies.usecases.p2p.base import LedgerUnavailable, P2PNode, json_body, require_operator
 from ies.usecases.p2p.catalog import CatalogOffer, market_offers, offers_from_catalogs
 from ies.usecases.p2p.contract import Trade, contract_body, parse_contract
 from ies.usecases.p2p.ledger_book import save_trade

@@ -23,12 +23,13 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ies._http import error_response
 from ies.errors import IESError, NotFoundError, SchemaValidationFailed, UnauthorizedAction, UsageError
 from ies.exchange.inbound import InboundMessage
 from ies.registry.assets import NewEntity, create_entities, find_entities
 from ies.registry.assets.structure import EntityClass, spec_of
 from ies.store import utcnow
-from ies.usecases.p2p.base import P2PNode, error_response, json_body, on, require_operator
+from ies.usecases.p2p.base import P2PNode, json_body, on, require_operator
 from ies.usecases.p2p.contract import CONTEXTS
 from ies.usecases.p2p.credential import electricity_credential
 from ies.usecases.p2p.market import Block, block_at, block_start, blocks_of_day

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
+from ies._http import error_response
 from ies.errors import IESError, UnauthorizedAction, UsageError
-from ies.usecases.p2p.base import P2PNode, error_response, json_body, require_operator
+from ies.usecases.p2p.base import P2PNode, json_body, require_operator
 from ies.usecases.p2p.curtailment import curtail_day
 from ies.usecases.p2p.ledger_rounds import run_round
 from ies.usecases.p2p.ledger_settlement import settlements_for_billing, statement_rows

@@ -23,10 +23,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
+from ies._http import error_response
 from ies.audit import check_log
 from ies.errors import IESError, UsageError
 from ies.exchange.inbound import InboundMessage
-from ies.usecases.p2p.base import P2PNode, error_response, json_body, on, require_operator
+from ies.usecases.p2p.base import P2PNode, json_body, on, require_operator
 from ies.usecases.p2p.ledger_book import trade_summary
 from ies.usecases.p2p.rules import RuleBook
 from ies.usecases.p2p.settings import load_settings

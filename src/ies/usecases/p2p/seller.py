@@ -28,6 +28,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
+from ies._http import error_response
 from ies.errors import (
     ConflictError,
     IESError,
@@ -38,7 +39,7 @@ from ies.errors import (
 )
 from ies.exchange.inbound import InboundMessage
 from ies.store import utcnow
-from ies.usecases.p2p.base import LedgerUnavailable, P2PNode, error_response, json_body, on, require_operator
+from ies.usecases.p2p.base import LedgerUnavailable, P2PNode, json_body, on, require_operator
 from ies.usecases.p2p.catalog import CatalogOffer, OfferBlock, build_catalog
 from ies.usecases.p2p.contract import PolicyRef, Trade, contract_body, parse_contract
 from ies.usecases.p2p.ledger_book import current_trade, save_trade
