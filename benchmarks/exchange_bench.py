@@ -154,8 +154,9 @@ def bench_round_trips(count: int, concurrency: int, keep: bool) -> dict[str, obj
             stop_network(state)
 
 
-def bench_http_floor(count: int, concurrency: int) -> dict[str, object]:
-    """The same ping-pong over the same HTTP stack with nothing else: the floor our round trip sits on."""
+def bench_http_floor(count: int, concurrency: int, client: str = "http1") -> dict[str, object]:
+    """The same ping-pong over the same HTTP stack with nothing else: the floor our round trip sits on
+    (`client` = httpx: the same, with the client nodes used before decision 0004)."""
     import subprocess
     import sys
 
@@ -165,8 +166,8 @@ def bench_http_floor(count: int, concurrency: int) -> dict[str, object]:
     b = free_port(a + 1, {a})
     script = str(Path(__file__).with_name("http_floor_peer.py"))
     procs = [
-        subprocess.Popen([sys.executable, script, str(a), f"http://127.0.0.1:{b}"]),
-        subprocess.Popen([sys.executable, script, str(b), f"http://127.0.0.1:{a}"]),
+        subprocess.Popen([sys.executable, script, str(a), f"http://127.0.0.1:{b}", client]),
+        subprocess.Popen([sys.executable, script, str(b), f"http://127.0.0.1:{a}", client]),
     ]
     try:
         for port in (a, b):
@@ -189,7 +190,12 @@ def bench_http_floor(count: int, concurrency: int) -> dict[str, object]:
     finally:
         for p in procs:
             p.terminate()
-            p.wait(10)
+        for p in procs:
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:  # uvicorn waits for its peer's keep-alive connections
+                p.kill()
+                p.wait(5)
 
 
 def main() -> None:
@@ -201,6 +207,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--keep", action="store_true", help="leave the benchmark network running")
     parser.add_argument("--skip-network", action="store_true")
+    parser.add_argument("--skip-httpx-floor", action="store_true", help="skip the httpx comparison")
     args = parser.parse_args()
     raw = bench_primitive(args.n)
     ours = bench_layer(args.n)
@@ -228,6 +235,14 @@ def main() -> None:
             print(
                 f"cost of a signed, verified, logged and audited round trip: {total / floor_total:.2f} x"
                 " the bare one"
+            )
+        if not args.skip_httpx_floor:
+            old = bench_http_floor(args.round_trips, args.concurrency, client="httpx")
+            old_cpu = old["cpu_ms_per_round_trip"]
+            old_total = sum(old_cpu.values()) if isinstance(old_cpu, dict) else 0.0
+            print(
+                f"the bare ping-pong with an httpx client instead: {old['round_trips_per_s']:.0f}/s,"
+                f" CPU {old_total:.2f} ms ({old_total / floor_total:.2f} x the node's client)"
             )
         if total:
             print(

@@ -1,8 +1,10 @@
-"""Baseline peer for exchange_bench.py: the same HTTP stack as a node (uvicorn + Starlette server, httpx
-client) doing the same async request/callback ping-pong, with no signing, verification, logging or audit.
+"""Baseline peer for exchange_bench.py: the same HTTP stack as a node (uvicorn + Starlette server, and the
+node's HTTP/1.1 client, `ies.exchange.http1`) doing the same async request/callback ping-pong, with no
+signing, verification, logging or audit. With CLIENT = httpx it uses httpx instead (the client nodes used
+before decision 0004), for comparison.
 
-Run as `python benchmarks/http_floor_peer.py PORT PEER_URL`; POST /burst?n=&c= on one peer drives n round
-trips with c in flight and answers the rate.
+Run as `python benchmarks/http_floor_peer.py PORT PEER_URL [http1|httpx]`; POST /burst?n=&c= on one peer
+drives n round trips with c in flight and answers the rate.
 """
 
 from __future__ import annotations
@@ -20,23 +22,31 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ies.exchange.http1 import Http1Client
+
 PEER = sys.argv[2] if len(sys.argv) > 2 else ""
+CLIENT = sys.argv[3] if len(sys.argv) > 3 else "http1"
 state: dict[str, Any] = {"client": None, "futures": {}, "tasks": set()}
 
 
-def client() -> httpx.AsyncClient:
+async def post(url: str, content: bytes) -> None:
     if state["client"] is None:
-        state["client"] = httpx.AsyncClient(
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50)
+        state["client"] = (
+            Http1Client()
+            if CLIENT == "http1"
+            else httpx.AsyncClient(limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
         )
-    return state["client"]
+    if CLIENT == "http1":
+        await state["client"].post(url, content)
+    else:
+        await state["client"].post(url, content=content)
 
 
 async def request(req: Request) -> Response:
     raw = await req.body()
 
     async def callback() -> None:
-        await client().post(f"{PEER}/callback", content=raw)
+        await post(f"{PEER}/callback", raw)
 
     task = asyncio.get_running_loop().create_task(callback())
     state["tasks"].add(task)
@@ -59,7 +69,7 @@ async def burst(req: Request) -> Response:
         for i in todo:
             future = asyncio.get_running_loop().create_future()
             state["futures"][i] = future
-            await client().post(f"{PEER}/request", content=orjson.dumps({"id": i, "pad": "x" * 1200}))
+            await post(f"{PEER}/request", orjson.dumps({"id": i, "pad": "x" * 1200}))
             await future
 
     t0 = time.perf_counter()

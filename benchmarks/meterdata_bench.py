@@ -104,8 +104,8 @@ def _run(mode: str, path: Path, upstream: Path | None = None) -> dict[str, float
         return {"seconds": seconds, "cpu": cpu, "readings": 0, "maxrss_mb": usage.ru_maxrss / 1024}
     cmd = ["taskset", "-c", "0"] if _has_taskset() else []
     cmd += [sys.executable, __file__, "--child", mode, str(path)]
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
-    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    child = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
+    result: dict[str, float] = json.loads(child.stdout.strip().splitlines()[-1])
     return result
 
 

@@ -245,3 +245,38 @@ def test_snake_case_context_is_accepted(net: Net) -> None:
     }
     resp = net.post_signed("seller-app", "select", orjson.dumps(body), signer="buyer-app")
     assert resp.status_code == 200, resp.text
+
+
+def test_an_oversized_body_is_refused_without_being_held_and_the_node_keeps_serving(net: Net) -> None:
+    body = net.select_body("buyer-app", "seller-app")
+    body["message"]["padding"] = "x" * (3 * 1024 * 1024)  # over the 2 MiB limit
+    resp = net.post_signed("seller-app", "select", raw_of(body), signer="buyer-app")
+    assert resp.status_code == 413 and nack_code(resp) == "SCH_PAYLOAD_TOO_LARGE"
+    logged = net.admin("seller-app", "GET", "/admin/messages", params={"limit": 5}).json()[-1]
+    assert (logged["outcome"], logged["error_code"], logged["http_status"]) == (
+        "NACK",
+        "SCH_PAYLOAD_TOO_LARGE",
+        413,
+    )  # read no further than the limit, so the refusal cannot name the message: the line has no id
+    assert logged["message_id"] is None
+    ok = net.select_body("buyer-app", "seller-app")
+    assert net.post_signed("seller-app", "select", raw_of(ok), signer="buyer-app").status_code == 200
+
+
+def test_beckn_messages_are_counted_in_the_http_metrics(net: Net) -> None:
+    import httpx
+
+    def posts_2xx() -> float:
+        text = httpx.get(f"{net.node('seller-app').url}/metrics", timeout=10).text
+        line = next(
+            ln
+            for ln in text.splitlines()
+            if ln.startswith("ies_http_requests_total") and 'status="2xx"' in ln and 'method="POST"' in ln
+        )
+        return float(line.rsplit(" ", 1)[1])
+
+    before = posts_2xx()
+    body = net.select_body("buyer-app", "seller-app")
+    assert net.post_signed("seller-app", "select", raw_of(body), signer="buyer-app").status_code == 200
+    assert posts_2xx() == before + 1
+    assert httpx.get(f"{net.node('seller-app').beckn_url}/select", timeout=10).status_code in (404, 405)

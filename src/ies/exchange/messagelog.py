@@ -23,8 +23,9 @@ from ies.store import UTCDateTime, session_factory, utcnow
 
 __all__ = ["AuditSink", "LoggedMessage", "MessageLog"]
 
-#: (session, kind, actor, subject, payload) → None; writes an audit line inside the caller's transaction.
-AuditSink = Callable[[Session, str, str, str, dict[str, Any]], Any]
+#: (session, [(kind, actor, subject, payload), …]) → None: writes audit lines, in order, inside the caller's
+#: transaction (`ies.audit.append_many`).
+AuditSink = Callable[[Session, list[tuple[str, str, str, dict[str, Any]]]], Any]
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,24 @@ def _guard_upsert(upsert: Any) -> Any:
             where=table.c.expires_at < bindparam("now", type_=UTCDateTime),
         )
         .returning(table.c.message_id)
+    )
+
+
+def _audit_record(msg: LoggedMessage) -> tuple[str, str, str, dict[str, Any]]:
+    return (
+        f"message.{msg.direction}",
+        msg.sender_id or "unauthenticated",
+        f"{msg.action}:{msg.message_id}",
+        {
+            "action": msg.action,
+            "messageId": msg.message_id,
+            "transactionId": msg.transaction_id,
+            "outcome": msg.outcome,
+            "errorCode": msg.error_code,
+            "digest": msg.digest,
+            "keyId": msg.key_id,
+            "receiver": msg.receiver,
+        },
     )
 
 
@@ -144,13 +163,15 @@ class MessageLog:
                     future.set_result(None)
 
     def _write(self, items: list[_Pending]) -> None:
-        """One transaction: per item, claim the replay key, then the log line and its audit entry.
+        """One transaction: every item's replay claim, then all log lines in one executemany, then all
+        their audit entries in one append (one audit lock and head update for the whole batch).
 
-        Core statements rather than ORM objects: this runs for every message in and out, and the unit of
-        work's bookkeeping cost more than the inserts themselves.
+        Core statements rather than ORM objects, and batched: this runs for every message in and out, and
+        per-statement overhead, not the inserts themselves, was what it cost.
         """
         now = utcnow()
         with self.sessions.begin() as session:
+            lines = []
             for item in items:
                 msg = item.msg
                 if item.replay_key is not None:
@@ -166,44 +187,27 @@ class MessageLog:
                             http_status=refused.http_status,
                             body=None,
                         )
-                self._insert(session, msg, now)
+                lines.append(msg)
+            session.execute(_LOG_INSERT, [self._row(msg, now) for msg in lines])
+            if self.audit is not None:
+                self.audit(session, [_audit_record(msg) for msg in lines])
 
-    def _insert(self, session: Session, msg: LoggedMessage, now: datetime) -> None:
-        session.execute(
-            _LOG_INSERT,
-            {
-                "direction": msg.direction,
-                "action": msg.action,
-                "sender_id": msg.sender_id,
-                "receiver": msg.receiver,
-                "message_id": msg.message_id,
-                "transaction_id": msg.transaction_id,
-                "outcome": msg.outcome,
-                "error_code": msg.error_code,
-                "http_status": msg.http_status,
-                "digest": msg.digest,
-                "key_id": msg.key_id,
-                "at": now,
-                "body": msg.body if self.keep_bodies else None,
-            },
-        )
-        if self.audit is not None:
-            self.audit(
-                session,
-                f"message.{msg.direction}",
-                msg.sender_id or "unauthenticated",
-                f"{msg.action}:{msg.message_id}",
-                {
-                    "action": msg.action,
-                    "messageId": msg.message_id,
-                    "transactionId": msg.transaction_id,
-                    "outcome": msg.outcome,
-                    "errorCode": msg.error_code,
-                    "digest": msg.digest,
-                    "keyId": msg.key_id,
-                    "receiver": msg.receiver,
-                },
-            )
+    def _row(self, msg: LoggedMessage, now: datetime) -> dict[str, Any]:
+        return {
+            "direction": msg.direction,
+            "action": msg.action,
+            "sender_id": msg.sender_id,
+            "receiver": msg.receiver,
+            "message_id": msg.message_id,
+            "transaction_id": msg.transaction_id,
+            "outcome": msg.outcome,
+            "error_code": msg.error_code,
+            "http_status": msg.http_status,
+            "digest": msg.digest,
+            "key_id": msg.key_id,
+            "at": now,
+            "body": msg.body if self.keep_bodies else None,
+        }
 
     def _guard(self, session: Session, key: tuple[str, str, str], until: datetime, now: datetime) -> None:
         """Claim (sender, action, messageId) with one atomic upsert that only overwrites an expired claim."""

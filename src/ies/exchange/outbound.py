@@ -22,6 +22,7 @@ import orjson
 from ies._types import as_object, as_str
 from ies.errors import CallbackTimeout, PeerUnreachable
 from ies.exchange.context import Context, callback_of
+from ies.exchange.http1 import Http1Client, TransportError
 from ies.exchange.inbound import InboundMessage
 from ies.exchange.messagelog import LoggedMessage, MessageLog
 from ies.exchange.signing import build_authorization, digest_b64
@@ -72,6 +73,7 @@ class BecknClient:
         self.timeout_s = timeout_s
         self.signature_ttl_s = signature_ttl_s
         self._http: httpx.AsyncClient | None = None
+        self._http1: Http1Client | None = None
         self._pending: dict[str, asyncio.Future[InboundMessage]] = {}
         self._refused: dict[str, str] = {}
 
@@ -82,6 +84,16 @@ class BecknClient:
                 timeout=self.timeout_s, limits=httpx.Limits(max_connections=200, max_keepalive_connections=50)
             )
         return self._http
+
+    async def _post(self, url: str, raw: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        """POST over the lean HTTP/1.1 client for http:// peers (decision 0004), httpx for https://."""
+        if url.startswith("http://"):
+            if self._http1 is None:
+                self._http1 = Http1Client(timeout_s=self.timeout_s)
+            answer = await self._http1.post(url, raw, headers)
+            return answer.status_code, answer.content
+        resp = await self.http.post(url, content=raw, headers=headers)
+        return resp.status_code, resp.content
 
     def sign(self, body: bytes, created: int | None = None) -> str:
         created = int(time.time()) if created is None else created
@@ -105,18 +117,21 @@ class BecknClient:
                 await asyncio.sleep(self.backoff_s * (2 ** (attempt - 1)) * (0.5 + random.random()))
             header = self.sign(raw)
             try:
-                resp = await self.http.post(
-                    url, content=raw, headers={"Authorization": header, "Content-Type": "application/json"}
+                status_code, content = await self._post(
+                    url, raw, {"Authorization": header, "Content-Type": "application/json"}
                 )
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, TransportError) as exc:
                 last_error = f"{exc.__class__.__name__}: {exc}"
                 continue
-            if resp.status_code in RETRY_STATUSES and attempt < self.retries:
-                last_error = f"HTTP {resp.status_code}"
+            except ValueError as exc:  # an unusable URL or header: no attempt could succeed
+                await self._log(action, ctx, url, "FAILED", "NET_PEER_UNREACHABLE", None, raw, None)
+                raise PeerUnreachable(f"cannot send to {url!r}: {exc}") from None
+            if status_code in RETRY_STATUSES and attempt < self.retries:
+                last_error = f"HTTP {status_code}"
                 continue
             try:
-                answer = resp.json()
-            except ValueError:
+                answer = orjson.loads(content)
+            except orjson.JSONDecodeError:
                 answer = {}
             if not isinstance(answer, dict):
                 answer = {}
@@ -125,8 +140,8 @@ class BecknClient:
             code = as_str(as_object(message.get("error")).get("code"))
             if attempt and code == "NET_REPLAYED_MESSAGE":
                 status, code = "ACK", None  # an earlier attempt arrived
-            await self._log(action, ctx, url, status, code, resp.status_code, raw, header)
-            return Ack(status=status, http_status=resp.status_code, body=answer)
+            await self._log(action, ctx, url, status, code, status_code, raw, header)
+            return Ack(status=status, http_status=status_code, body=answer)
         await self._log(action, ctx, url, "FAILED", "NET_PEER_UNREACHABLE", None, raw, None)
         raise PeerUnreachable(f"{url} unreachable after {self.retries + 1} attempts ({last_error})")
 
@@ -210,6 +225,9 @@ class BecknClient:
             self._refused.pop(context.messageId, None)
 
     async def aclose(self) -> None:
+        if self._http1 is not None:
+            await self._http1.aclose()
+            self._http1 = None
         if self._http is not None:
             await self._http.aclose()
             self._http = None

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 
 import ies
 from ies.audit import TreeHeadPublisher
@@ -23,6 +23,7 @@ from ies.audit.http import router as audit_router
 from ies.identity.did_router import did_router
 from ies.identity.did_web import node_did_document
 from ies.node.admin import admin_router, operator_guard
+from ies.node.beckn_endpoint import BecknEndpoint
 from ies.node.config import NodeConfig
 from ies.node.runtime import ROLE_INSTALLERS, NodeRuntime
 from ies.policy.metrics import HttpMetricsMiddleware
@@ -76,6 +77,8 @@ def create_app(cfg: NodeConfig) -> FastAPI:
     app.state.engine = rt.engine
     app.state.policy = rt.policy
     app.add_middleware(HttpMetricsMiddleware, metrics=rt.policy.metrics)
+    # Outermost: Beckn messages skip the framework's routing (it counts them in the metrics itself).
+    app.add_middleware(BecknEndpoint, router=rt.router, metrics=rt.policy.metrics)
     for extra in rt.routers:
         app.include_router(extra)
 
@@ -106,16 +109,6 @@ def create_app(cfg: NodeConfig) -> FastAPI:
         except Exception:
             return JSONResponse({"error": {"code": "REG_CHALLENGE_FAILED", "message": "cannot decrypt"}}, 400)
         return JSONResponse({"answer": answer})
-
-    async def beckn(request: Request) -> Response:
-        raw = await request.body()
-        action = request.path_params["action"]
-        reply = await rt.router.receive(action, request.headers.get("authorization"), raw)
-        return Response(orjson.dumps(reply.body), reply.status, reply.headers, media_type="application/json")
-
-    # A plain Starlette route: every Beckn message passes here, and FastAPI's dependency machinery would
-    # cost more than the route itself.
-    app.add_route("/beckn/{action:path}", beckn, methods=["POST"], include_in_schema=False)
 
     app.include_router(admin_router(rt))
     if cfg.has_role(Role.REGISTRY):

@@ -40,9 +40,9 @@ ROLE_INSTALLERS: dict[Role, str] = {
 
 
 def _audit_sink() -> AuditSink:
-    from ies.audit import append
+    from ies.audit import append_many
 
-    return append
+    return append_many
 
 
 class NodeRuntime:

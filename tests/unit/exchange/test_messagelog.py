@@ -19,9 +19,9 @@ def line(mid: str, outcome: str = "ACK") -> LoggedMessage:
 
 
 def test_replay_is_refused_until_the_claim_expires_and_logged_as_a_nack(engine: Engine) -> None:
-    from ies.audit import append
+    from ies.audit import append_many
 
-    log = MessageLog(engine, append)
+    log = MessageLog(engine, append_many)
     key = ("bap.example", "select", "m1")
     log.record(line("m1"), replay_key=key, replay_until=utcnow() + timedelta(minutes=5))
     with pytest.raises(ReplayedMessage):
@@ -40,9 +40,9 @@ def test_replay_is_refused_until_the_claim_expires_and_logged_as_a_nack(engine: 
 def test_group_commit_accepts_exactly_one_of_concurrent_duplicates(engine: Engine) -> None:
     import asyncio
 
-    from ies.audit import append
+    from ies.audit import append_many
 
-    log = MessageLog(engine, append)
+    log = MessageLog(engine, append_many)
 
     async def go() -> list[BaseException | None]:
         async def one(i: int) -> BaseException | None:
@@ -75,9 +75,9 @@ def test_an_expired_claim_can_be_taken_again(engine: Engine) -> None:
 
 
 def test_every_line_gets_an_audit_entry_in_the_same_transaction(engine: Engine) -> None:
-    from ies.audit import append
+    from ies.audit import append_many
 
-    log = MessageLog(engine, append)
+    log = MessageLog(engine, append_many)
     log.record(line("m3"))
     log.record(line("m4", "NACK"))
     with session_factory(engine)() as s:

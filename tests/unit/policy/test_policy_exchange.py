@@ -16,7 +16,7 @@ import pytest
 from policy_helpers import Participants, command, data_request
 from sqlalchemy import Engine, select
 
-from ies.audit import append
+from ies.audit import append_many
 from ies.audit.tables import AuditEntryRow
 from ies.exchange.inbound import ExchangeRouter, InboundMessage, Reply
 from ies.exchange.messagelog import MessageLog
@@ -49,7 +49,7 @@ class Node:
         self.router = ExchangeRouter(
             subscriber_id="discom.example",
             verifier=Verifier(people.key_source),
-            log=MessageLog(engine, append),
+            log=MessageLog(engine, append_many),
             send_callback=send_callback,
             policy=policy_hook(self.point, CATALOGUE),
         )
