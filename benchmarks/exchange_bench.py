@@ -204,7 +204,7 @@ def main() -> None:
     )
     parser.add_argument("--n", type=int, default=20000, help="sign+verify iterations")
     parser.add_argument("--round-trips", type=int, default=5000)
-    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--concurrency", type=int, default=128)
     parser.add_argument("--keep", action="store_true", help="leave the benchmark network running")
     parser.add_argument("--skip-network", action="store_true")
     parser.add_argument("--skip-httpx-floor", action="store_true", help="skip the httpx comparison")
