@@ -5,7 +5,8 @@ reused."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 import pytest
 
@@ -47,6 +48,20 @@ async def serve(script: Script) -> tuple[asyncio.Server, str, list[int]]:
     return server, f"http://127.0.0.1:{port}/beckn/select", peers
 
 
+@asynccontextmanager
+async def running(
+    script: Script, timeout_s: float = 10.0
+) -> AsyncIterator[tuple[Http1Client, str, list[int]]]:
+    """A scripted server and a client to it, both closed afterwards."""
+    server, url, peers = await serve(script)
+    client = Http1Client(timeout_s=timeout_s)
+    try:
+        yield client, url, peers
+    finally:
+        await client.aclose()
+        server.close()
+
+
 async def echo_forever(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     while True:
         head, body = await read_request(reader)
@@ -57,33 +72,23 @@ async def echo_forever(reader: asyncio.StreamReader, writer: asyncio.StreamWrite
 
 def test_sequential_requests_reuse_one_connection_and_send_the_exact_bytes() -> None:
     async def go() -> None:
-        server, url, peers = await serve(echo_forever)
-        client = Http1Client()
-        try:
+        async with running(echo_forever) as (client, url, peers):
             for i in range(5):
                 answer = await client.post(url, b'{"n": %d}' % i, {"Content-Type": "application/json"})
                 assert answer.status_code == 200 and answer.json() == {"n": i}
             assert len(peers) == 1  # one connection carried all five
-        finally:
-            await client.aclose()
-            server.close()
 
     asyncio.run(go())
 
 
 def test_concurrent_requests_each_get_their_own_answer() -> None:
     async def go() -> None:
-        server, url, peers = await serve(echo_forever)
-        client = Http1Client()
-        try:
+        async with running(echo_forever) as (client, url, peers):
             answers = await asyncio.gather(*(client.post(url, b"[%d]" % i) for i in range(50)))
             assert [a.json() for a in answers] == [[i] for i in range(50)]
             again = await asyncio.gather(*(client.post(url, b"[%d]" % i) for i in range(50)))
             assert [a.json() for a in again] == [[i] for i in range(50)]
             assert len(peers) <= 50  # the second round reused the first round's connections
-        finally:
-            await client.aclose()
-            server.close()
 
     asyncio.run(go())
 
@@ -98,17 +103,12 @@ def test_a_chunked_answer_and_connection_close_are_understood() -> None:
         await writer.drain()
 
     async def go() -> None:
-        server, url, peers = await serve(script)
-        client = Http1Client()
-        try:
+        async with running(script) as (client, url, peers):
             first = await client.post(url, b"{}")
             assert first.status_code == 503 and first.json() == {"a": 1}
             assert first.header("connection") == "close"
             second = await client.post(url, b"{}")  # the closed connection is not reused
             assert second.status_code == 503 and len(peers) == 2
-        finally:
-            await client.aclose()
-            server.close()
 
     asyncio.run(go())
 
@@ -128,15 +128,10 @@ def test_an_answer_that_is_not_complete_http_is_a_transport_error(answer: bytes)
         await writer.drain()
 
     async def go() -> None:
-        server, url, _ = await serve(script)
-        client = Http1Client()
-        try:
+        async with running(script) as (client, url, _):
             with pytest.raises(TransportError):
                 await client.post(url, b"{}")
             assert not any(client._idle.values())  # nothing broken is kept for reuse
-        finally:
-            await client.aclose()
-            server.close()
 
     asyncio.run(go())
 
@@ -151,14 +146,9 @@ def test_an_oversized_answer_is_refused(monkeypatch: pytest.MonkeyPatch) -> None
         await asyncio.sleep(1)
 
     async def go() -> None:
-        server, url, _ = await serve(script)
-        client = Http1Client()
-        try:
+        async with running(script) as (client, url, _):
             with pytest.raises(TransportError, match="exceeds"):
                 await client.post(url, b"{}")
-        finally:
-            await client.aclose()
-            server.close()
 
     asyncio.run(go())
 
@@ -169,15 +159,10 @@ def test_a_slow_peer_times_out_and_its_connection_is_dropped() -> None:
         await asyncio.sleep(5)
 
     async def go() -> None:
-        server, url, _ = await serve(script)
-        client = Http1Client(timeout_s=0.2)
-        try:
+        async with running(script, timeout_s=0.2) as (client, url, _):
             with pytest.raises(TransportError, match=r"within 0\.2 s"):
                 await client.post(url, b"{}")
             assert not any(client._idle.values())
-        finally:
-            await client.aclose()
-            server.close()
 
     asyncio.run(go())
 
@@ -202,16 +187,11 @@ def test_a_peer_that_closed_an_idle_connection_gets_a_fresh_one() -> None:
         await writer.drain()
 
     async def go() -> None:
-        server, url, peers = await serve(one_request)
-        client = Http1Client()
-        try:
+        async with running(one_request) as (client, url, peers):
             assert (await client.post(url, b"[1]")).json() == [1]
             await asyncio.sleep(0.1)  # the close reaches us while the connection is idle
             assert (await client.post(url, b"[2]")).json() == [2]
             assert len(peers) == 2
-        finally:
-            await client.aclose()
-            server.close()
 
     asyncio.run(go())
 
