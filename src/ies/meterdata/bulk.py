@@ -303,10 +303,14 @@ def _require_meter_data(profile: Any) -> None:
 
 @contextmanager
 def _progress(enabled: bool, total: int) -> Iterator[Any]:
-    """A rich progress bar on stderr when it is a terminal; a no-op updater otherwise."""
+    """A rich progress bar on stderr when it is a terminal; a no-op updater otherwise (without importing
+    the console: a library call that asked for no progress bar pays nothing for one)."""
+    if not enabled:
+        yield lambda completed: None
+        return
     from ies.cli._common import err_console
 
-    if not enabled or not err_console.is_terminal:
+    if not err_console.is_terminal:
         yield lambda completed: None
         return
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
