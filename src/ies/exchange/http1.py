@@ -143,12 +143,17 @@ class _Connection(asyncio.Protocol):
 
 
 class Http1Client:
-    """POST to plain-HTTP peers over pooled keep-alive connections. One per event loop."""
+    """POST to plain-HTTP peers over pooled keep-alive connections.
+
+    Connections belong to the event loop that opened them: used from another loop (a second
+    `asyncio.run`), the client forgets the old loop's idle connections instead of reusing them.
+    """
 
     def __init__(self, *, timeout_s: float = 10.0, user_agent: str = "ies"):
         self.timeout_s = timeout_s
         self.user_agent = user_agent
         self._idle: dict[tuple[str, int], list[_Connection]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def post(self, url: str, content: bytes, headers: dict[str, str] | None = None) -> Http1Response:
         host, port, path, host_header = _target(url)
@@ -187,12 +192,15 @@ class Http1Client:
         return answer
 
     async def _acquire(self, host: str, port: int) -> _Connection:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._idle.clear()  # the old loop's transports cannot carry requests on this one
+            self._loop = loop
         idle = self._idle.get((host, port))
         while idle:
             conn = idle.pop()
             if not conn.closed and conn.transport is not None and not conn.transport.is_closing():
                 return conn
-        loop = asyncio.get_running_loop()
         _transport, conn = await loop.create_connection(_Connection, host, port)
         return conn
 

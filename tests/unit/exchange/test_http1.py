@@ -207,3 +207,41 @@ def test_a_peer_that_closed_an_idle_connection_gets_a_fresh_one() -> None:
 def test_what_cannot_be_sent_is_a_value_error(url: str, headers: dict[str, str]) -> None:
     with pytest.raises(ValueError):
         asyncio.run(Http1Client().post(url, b"{}", headers))
+
+
+def test_a_client_used_from_a_second_event_loop_opens_fresh_connections() -> None:
+    import socket
+    import threading
+
+    ports: list[int] = []
+
+    def answer(conn: socket.socket) -> None:
+        with conn:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += conn.recv(65536)
+            conn.sendall(ok(b"[]"))
+            while conn.recv(65536):  # keep-alive: the connection stays open, looking reusable
+                pass
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def accept() -> None:
+        for _ in range(2):
+            conn, peer = listener.accept()
+            ports.append(peer[1])
+            threading.Thread(target=answer, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/x"
+    client = Http1Client(timeout_s=5)
+    try:
+        for _ in range(2):  # each asyncio.run is a new loop: the first loop's connection cannot be used
+            assert asyncio.run(client.post(url, b"{}")).json() == []
+        thread.join(5)
+        assert len(ports) == 2 and ports[0] != ports[1]
+    finally:
+        listener.close()
