@@ -28,6 +28,9 @@ __all__ = ["Http1Client", "Http1Response", "TransportError"]
 
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 IDLE_PER_PEER = 128
+#: Open connections per peer at most; more requests in flight wait for one (time counted in the timeout),
+#: so a burst cannot exhaust the process's file descriptors.
+CONNECTIONS_PER_PEER = 256
 
 
 class TransportError(Exception):
@@ -153,6 +156,7 @@ class Http1Client:
         self.timeout_s = timeout_s
         self.user_agent = user_agent
         self._idle: dict[tuple[str, int], list[_Connection]] = {}
+        self._slots: dict[tuple[str, int], asyncio.Semaphore] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def post(self, url: str, content: bytes, headers: dict[str, str] | None = None) -> Http1Response:
@@ -171,10 +175,17 @@ class Http1Client:
         for name, value in (headers or {}).items():
             head.append(_header_line(name, value))
         request = b"".join([*head, b"\r\n", content])
+        key = (host, port)
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # the old loop's transports and semaphores cannot serve this one
+            self._idle, self._slots, self._loop = {}, {}, loop
+        slots = self._slots.get(key)
+        if slots is None:
+            slots = self._slots[key] = asyncio.Semaphore(CONNECTIONS_PER_PEER)
         conn: _Connection | None = None
         try:
-            async with asyncio.timeout(self.timeout_s):
-                conn = await self._acquire(host, port)
+            async with asyncio.timeout(self.timeout_s), slots:
+                conn = await self._acquire(key)
                 answer = await conn.exchange(request)
         except TimeoutError:
             if conn is not None:
@@ -188,20 +199,17 @@ class Http1Client:
             if conn is not None:
                 conn.close()
             raise
-        self._release((host, port), conn)
+        self._release(key, conn)
         return answer
 
-    async def _acquire(self, host: str, port: int) -> _Connection:
-        loop = asyncio.get_running_loop()
-        if loop is not self._loop:
-            self._idle.clear()  # the old loop's transports cannot carry requests on this one
-            self._loop = loop
-        idle = self._idle.get((host, port))
+    async def _acquire(self, key: tuple[str, int]) -> _Connection:
+        idle = self._idle.get(key)
         while idle:
             conn = idle.pop()
             if not conn.closed and conn.transport is not None and not conn.transport.is_closing():
                 return conn
-        _transport, conn = await loop.create_connection(_Connection, host, port)
+        loop = asyncio.get_running_loop()
+        _transport, conn = await loop.create_connection(_Connection, *key)
         return conn
 
     def _release(self, key: tuple[str, int], conn: _Connection) -> None:

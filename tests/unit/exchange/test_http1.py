@@ -245,3 +245,15 @@ def test_a_client_used_from_a_second_event_loop_opens_fresh_connections() -> Non
         assert len(ports) == 2 and ports[0] != ports[1]
     finally:
         listener.close()
+
+
+def test_requests_beyond_the_connection_limit_wait_for_a_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(http1, "CONNECTIONS_PER_PEER", 3)
+
+    async def go() -> None:
+        async with running(echo_forever) as (client, url, peers):
+            answers = await asyncio.gather(*(client.post(url, b"[%d]" % i) for i in range(40)))
+            assert [a.json() for a in answers] == [[i] for i in range(40)]
+            assert len(peers) == 3
+
+    asyncio.run(go())
