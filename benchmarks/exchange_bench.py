@@ -16,7 +16,6 @@ import json
 import os
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -27,7 +26,7 @@ from ies.exchange.signing import build_authorization
 from ies.exchange.verify import Verifier
 from ies.identity.keys import SigningKeyPair
 from ies.registry.client import RegistryClient
-from ies.registry.records import KeyRecord
+from ies.registry.records import standing_record
 
 BODY = orjson.dumps(
     {
@@ -73,23 +72,7 @@ def bench_primitive(n: int) -> float:
 
 def bench_layer(n: int) -> float:
     pair = SigningKeyPair.generate()
-    now = datetime.now(UTC)
-    record = KeyRecord(
-        subscriber_id="buyer.example",
-        key_id="k1",
-        url="http://127.0.0.1:1/beckn",
-        roles=["BAP"],
-        domains=[],
-        network_memberships=[],
-        signing_public_key=pair.public_key_b64,
-        encr_public_key=pair.public_key_b64,
-        subscriber_status="SUBSCRIBED",
-        key_status="ACTIVE",
-        valid_from=now - timedelta(days=1),
-        valid_until=now + timedelta(days=1),
-        created_at=now,
-        updated_at=now,
-    )
+    record = standing_record("buyer.example", "k1", pair.public_key_b64)
     cache = RegistryClient("http://127.0.0.1:9", ttl_s=3600)
     cache._cache[("buyer.example", "k1")] = (time.monotonic() + 3600, record)  # a warm registry cache
     verifier = Verifier(cache.get_key)

@@ -27,7 +27,6 @@ import random
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +40,7 @@ from ies.policy.engine import CompiledPolicy
 from ies.policy.sources import DEFAULT_BUNDLE_DIR, build_default_bundle
 from ies.policy.store import BundleStore
 from ies.policy.verify import load_bundle
-from ies.registry.records import KeyRecord
+from ies.registry.records import KeyRecord, standing_record
 from ies.store import migrate, open_engine, sqlite_url_for
 
 POLICY = json.loads((DEFAULT_BUNDLE_DIR / "data.json").read_text())["ies"]["policy"]
@@ -101,24 +100,7 @@ def python_decision(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def _record(subscriber_id: str, roles: tuple[str, ...]) -> KeyRecord:
-    now = datetime.now(UTC)
-    key = SigningKeyPair.generate().public_key_b64
-    return KeyRecord(
-        subscriber_id=subscriber_id,
-        key_id="k1",
-        url="http://x",
-        roles=list(roles),
-        domains=[],
-        network_memberships=[],
-        signing_public_key=key,
-        encr_public_key=key,
-        subscriber_status="SUBSCRIBED",
-        key_status="ACTIVE",
-        valid_from=now - timedelta(days=1),
-        valid_until=now + timedelta(days=1),
-        created_at=now,
-        updated_at=now,
-    )
+    return standing_record(subscriber_id, "k1", SigningKeyPair.generate().public_key_b64, roles=roles)
 
 
 def workload(n: int, seed: int) -> list[tuple[KeyRecord, Any, str, str, bool]]:

@@ -23,6 +23,7 @@ __all__ = [
     "SubscriberStatus",
     "SubscriptionRequest",
     "dedi_answer",
+    "standing_record",
     "v1_subscription",
 ]
 
@@ -160,6 +161,39 @@ class KeyRecord(BaseModel):
 
     def signing_key_bytes(self) -> bytes:
         return b64decode_strict(self.signing_public_key, what="signing_public_key", lengths=(32,))
+
+
+def standing_record(
+    subscriber_id: str,
+    key_id: str,
+    signing_public_key: str,
+    *,
+    roles: tuple[str, ...] | list[str] = ("BAP",),
+    url: str | None = None,
+    encr_public_key: str | None = None,
+    subscriber_status: str = "SUBSCRIBED",
+    key_status: str = "ACTIVE",
+) -> KeyRecord:
+    """What a registry answers for a participant in good standing: subscribed, its key active from a day
+    ago to a day ahead. For tests, benchmarks and offline tools that hold the keys instead of running a
+    registry; a registry builds its answers from its own rows (`directory.get_key`)."""
+    now = datetime.now(UTC)
+    return KeyRecord(
+        subscriber_id=subscriber_id,
+        key_id=key_id,
+        url=url or f"http://{subscriber_id}/beckn",
+        roles=list(roles),
+        domains=[],
+        network_memberships=[],
+        signing_public_key=signing_public_key,
+        encr_public_key=encr_public_key or signing_public_key,
+        subscriber_status=subscriber_status,
+        key_status=key_status,
+        valid_from=now - timedelta(days=1),
+        valid_until=now + timedelta(days=1),
+        created_at=now,
+        updated_at=now,
+    )
 
 
 class LookupFilter(BaseModel):

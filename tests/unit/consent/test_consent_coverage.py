@@ -22,7 +22,7 @@ from ies.policy.catalogue import default_catalogue
 from ies.policy.decision import DecisionPoint
 from ies.policy.sources import build_default_bundle
 from ies.policy.store import BundleStore
-from ies.registry.records import KeyRecord
+from ies.registry.records import KeyRecord, standing_record
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)  # inside the example's validity (May–July 2026)
 
@@ -179,24 +179,7 @@ def test_a_meter_data_request_becomes_an_access_request() -> None:
 
 # -- the policy layer's decision point, with the consent as its consent check ---------------------------
 def _record(subscriber: str = CONSUMER, roles: tuple[str, ...] = ("BAP",)) -> KeyRecord:
-    now = datetime.now(UTC)
-    key = SigningKeyPair.generate().public_key_b64
-    return KeyRecord(
-        subscriber_id=subscriber,
-        key_id="k1",
-        url="http://x/beckn",
-        roles=list(roles),
-        domains=[],
-        network_memberships=[],
-        signing_public_key=key,
-        encr_public_key=key,
-        subscriber_status="SUBSCRIBED",
-        key_status="ACTIVE",
-        valid_from=now - timedelta(days=1),
-        valid_until=now + timedelta(days=1),
-        created_at=now,
-        updated_at=now,
-    )
+    return standing_record(subscriber, "k1", SigningKeyPair.generate().public_key_b64, roles=roles)
 
 
 @pytest.fixture(scope="module")

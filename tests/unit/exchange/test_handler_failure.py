@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -15,27 +14,11 @@ from ies.exchange.messagelog import MessageLog
 from ies.exchange.signing import build_authorization
 from ies.exchange.verify import Verifier
 from ies.identity.keys import SigningKeyPair
-from ies.registry.records import KeyRecord
+from ies.registry.records import KeyRecord, standing_record
 from ies.store import migrate, open_engine, sqlite_url_for
 
 KEY = SigningKeyPair.generate()
-NOW = datetime.now(UTC)
-RECORD = KeyRecord(
-    subscriber_id="bap.example",
-    key_id="k1",
-    url="http://127.0.0.1:1/beckn",
-    roles=["BAP"],
-    domains=[],
-    network_memberships=[],
-    signing_public_key=KEY.public_key_b64,
-    encr_public_key=KEY.public_key_b64,
-    subscriber_status="SUBSCRIBED",
-    key_status="ACTIVE",
-    valid_from=NOW - timedelta(days=1),
-    valid_until=NOW + timedelta(days=1),
-    created_at=NOW,
-    updated_at=NOW,
-)
+RECORD = standing_record("bap.example", "k1", KEY.public_key_b64, url="http://127.0.0.1:1/beckn")
 
 
 async def keys(sub: str, key: str) -> KeyRecord | None:

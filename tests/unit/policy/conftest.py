@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ from ies.policy.engine import CompiledPolicy
 from ies.policy.sources import build_default_bundle
 from ies.policy.store import BundleStore
 from ies.policy.verify import load_bundle
-from ies.registry.records import KeyRecord
+from ies.registry.records import KeyRecord, standing_record
 
 CREATED = datetime(2026, 11, 26, tzinfo=UTC)
 
@@ -61,22 +61,14 @@ def record() -> RecordFactory:
         status: str = "SUBSCRIBED",
         key_status: str = "ACTIVE",
     ) -> KeyRecord:
-        now = datetime.now(UTC)
-        return KeyRecord(
-            subscriber_id=subscriber_id,
-            key_id=f"{subscriber_id}-k1",
-            url=f"http://{subscriber_id}/beckn",
-            roles=list(roles),
-            domains=[],
-            network_memberships=[],
-            signing_public_key=SigningKeyPair.generate().public_key_b64,
+        return standing_record(
+            subscriber_id,
+            f"{subscriber_id}-k1",
+            SigningKeyPair.generate().public_key_b64,
+            roles=roles,
             encr_public_key=SigningKeyPair.generate().public_key_b64,
             subscriber_status=status,
             key_status=key_status,
-            valid_from=now - timedelta(days=1),
-            valid_until=now + timedelta(days=1),
-            created_at=now,
-            updated_at=now,
         )
 
     return make

@@ -54,28 +54,16 @@ class Participants:
         self._NodeKeys = NodeKeys
 
     def add(self, subscriber_id: str, *roles: str) -> None:
-        from datetime import timedelta
-
-        from ies.registry.records import KeyRecord
+        from ies.registry.records import standing_record
 
         keys = self._NodeKeys.generate(f"{subscriber_id}-k1")
         self._keys[subscriber_id] = keys
-        now = datetime.now(UTC)
-        self.records[(subscriber_id, keys.key_id)] = KeyRecord(
-            subscriber_id=subscriber_id,
-            key_id=keys.key_id,
-            url=f"http://{subscriber_id}/beckn",
-            roles=list(roles),
-            domains=[],
-            network_memberships=[],
-            signing_public_key=keys.signing.public_key_b64,
+        self.records[(subscriber_id, keys.key_id)] = standing_record(
+            subscriber_id,
+            keys.key_id,
+            keys.signing.public_key_b64,
+            roles=roles,
             encr_public_key=keys.encryption.public_key_b64,
-            subscriber_status="SUBSCRIBED",
-            key_status="ACTIVE",
-            valid_from=now - timedelta(days=1),
-            valid_until=now + timedelta(days=1),
-            created_at=now,
-            updated_at=now,
         )
 
     async def key_source(self, subscriber_id: str, key_id: str) -> Any:
