@@ -138,3 +138,17 @@ def test_a_4xx_nack_is_not_retried(peer_factory: list[FlakyPeer]) -> None:
 
     asyncio.run(go())
     assert len(peer.seen) == 1
+
+
+def test_an_unusable_peer_url_fails_at_once_without_retrying() -> None:
+    async def go() -> None:
+        c = client()
+        try:
+            with pytest.raises(PeerUnreachable) as exc:
+                await c.send("http:///beckn/select", body())  # no host: no attempt could succeed
+            assert exc.value.code == "NET_PEER_UNREACHABLE"
+            assert "cannot send" in exc.value.message and "attempts" not in exc.value.message  # not retried
+        finally:
+            await c.aclose()
+
+    asyncio.run(go())
