@@ -90,8 +90,8 @@ def p2p(tmp_path_factory: pytest.TempPathFactory) -> Iterator[P2PNet]:
         os.environ.pop("IES_NODE_REGISTRY_CACHE_TTL_S", None)
 
 
-def signed(p2p: P2PNet, signer: str, url: str, body: dict[str, Any]) -> httpx.Response:
-    """POST `body` signed with node `signer`'s registered key (what its node software would send)."""
+def signed_request(p2p: P2PNet, signer: str, body: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
+    """`body`'s bytes and headers signed with node `signer`'s registered key (what its node would send)."""
     node = p2p.d.node(signer)
     keys = load_node_keys(Path(node.config).parent / "keys.json")
     raw = orjson.dumps(body)
@@ -104,9 +104,13 @@ def signed(p2p: P2PNet, signer: str, url: str, body: dict[str, Any]) -> httpx.Re
         created=now,
         expires=now + 60,
     )
-    return httpx.post(
-        url, content=raw, headers={"Authorization": header, "Content-Type": "application/json"}, timeout=30
-    )
+    return raw, {"Authorization": header, "Content-Type": "application/json"}
+
+
+def signed(p2p: P2PNet, signer: str, url: str, body: dict[str, Any]) -> httpx.Response:
+    """POST `body` signed with node `signer`'s registered key."""
+    raw, headers = signed_request(p2p, signer, body)
+    return httpx.post(url, content=raw, headers=headers, timeout=30)
 
 
 def agent_url(p2p: P2PNet, action: str) -> str:
@@ -142,25 +146,20 @@ def test_an_aggregator_is_registered_and_its_prosumers_are_checked_as_individual
     assert taken["error"]["details"]["rule"] == "ALREADY_REPRESENTED"
 
 
+def test_a_prosumer_item_that_is_not_an_object_gets_its_own_error(p2p: P2PNet) -> None:
+    valid = {"participant_id": "N-S1", "record": p2p.records["N-S1"]}
+    junk, again = p2p.d.enrol("tp-1", ["not an object", valid])  # type: ignore[list-item]
+    assert junk["error"]["code"] == "USAGE" and junk["participant_id"] is None
+    assert "error" not in again  # the valid item beside it is still enrolled (idempotently)
+
+
 def test_only_a_registered_aggregator_may_act_and_only_once_per_signature(p2p: P2PNet) -> None:
     body = {"prosumers": [{"participant_id": "Z", "record": p2p.records["X-B1"]}]}
     unsigned = httpx.post(agent_url(p2p, "prosumers"), json=body, timeout=10)
     assert unsigned.status_code == 401 and unsigned.json()["error"]["code"] == "AUT_SIGNATURE_MISSING"
     platform = signed(p2p, "tp-2", agent_url(p2p, "prosumers"), body)  # a registered node, not an aggregator
     assert platform.status_code == 403 and platform.json()["error"]["code"] == "POL_P2P_NOT_AGGREGATOR"
-    node = p2p.d.node("agg-1")
-    keys = load_node_keys(Path(node.config).parent / "keys.json")
-    raw = orjson.dumps({"trades": []})
-    now = int(time.time())
-    header = build_authorization(
-        raw,
-        subscriber_id=node.subscriber_id,
-        key_id=keys.key_id,
-        key=keys.signing,
-        created=now,
-        expires=now + 60,
-    )
-    headers = {"Authorization": header, "Content-Type": "application/json"}
+    raw, headers = signed_request(p2p, "agg-1", {"trades": []})
     first = httpx.post(agent_url(p2p, "trades"), content=raw, headers=headers, timeout=10)
     replayed = httpx.post(agent_url(p2p, "trades"), content=raw, headers=headers, timeout=10)
     assert first.status_code == 200 and first.json() == {"trades": []}

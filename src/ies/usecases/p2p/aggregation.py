@@ -34,7 +34,7 @@ from ies._http import error_response
 from ies.errors import IESError, PolicyError, UsageError
 from ies.usecases.p2p.base import P2PNode, json_body, require_operator
 from ies.usecases.p2p.ledger_book import trade_summary
-from ies.usecases.p2p.platform import enrol
+from ies.usecases.p2p.platform import enrol_all
 from ies.usecases.p2p.signed_http import ReplayGuard, SignedCaller, signed_caller, signed_post
 from ies.usecases.p2p.tables import ProsumerRow, TradeRow
 
@@ -83,21 +83,8 @@ def install_agent_routes(node: P2PNode, seller: SellerDesk, buyer: BuyerDesk) ->
     guard = ReplayGuard()
 
     async def prosumers(caller: SignedCaller) -> dict[str, Any]:
-        results = []
-        for item in _items(caller.body, "prosumers"):
-            try:
-                results.append(
-                    await enrol(
-                        node,
-                        str(item.get("participant_id", "")),
-                        item.get("record"),
-                        item.get("credential"),
-                        aggregator=caller.subscriber_id,
-                    )
-                )
-            except IESError as err:
-                results.append({"participant_id": item.get("participant_id"), "error": err.to_dict()})
-        return {"prosumers": results}
+        items = _items(caller.body, "prosumers")
+        return {"prosumers": await enrol_all(node, items, aggregator=caller.subscriber_id)}
 
     def orders(add: Callable[[dict[str, Any]], dict[str, Any]], key: str) -> Callable[..., Any]:
         async def run(caller: SignedCaller) -> dict[str, Any]:

@@ -70,7 +70,7 @@ def install_role(runtime: NodeRuntime) -> P2PNode:
 def _install_platform(node: P2PNode) -> None:
     from ies.usecases.p2p.aggregation import install_agent_routes
     from ies.usecases.p2p.buyer import BuyerDesk, install_buyer
-    from ies.usecases.p2p.platform import enrol, relay_status
+    from ies.usecases.p2p.platform import enrol_all, relay_status
     from ies.usecases.p2p.seller import SellerDesk, install_seller
 
     runtime = node.runtime
@@ -95,20 +95,7 @@ def _install_platform(node: P2PNode) -> None:
             items = body.get("prosumers") if isinstance(body, dict) else None
             if not isinstance(items, list):
                 raise UsageError("give prosumers[{participant_id, record | credential}]")
-            results = []
-            for item in items:
-                try:
-                    results.append(
-                        await enrol(
-                            node,
-                            str(item.get("participant_id", "")),
-                            item.get("record"),
-                            item.get("credential"),
-                        )
-                    )
-                except IESError as err:
-                    results.append({"participant_id": item.get("participant_id"), "error": err.to_dict()})
-            return JSONResponse({"prosumers": results})
+            return JSONResponse({"prosumers": await enrol_all(node, items)})
         except IESError as err:
             return error_response(err)
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ies.errors import NotFoundError
+from ies.errors import IESError, NotFoundError, UsageError
 from ies.exchange.inbound import InboundMessage
 from ies.identity.did_web import did_web_for_subscriber
 from ies.store import utcnow
@@ -33,6 +33,7 @@ from ies.usecases.p2p.tables import ProsumerRow, TradeBlockRow, TradeRow
 __all__ = [
     "customer_of",
     "enrol",
+    "enrol_all",
     "known_prosumer",
     "ledger_party",
     "prosumer",
@@ -107,6 +108,30 @@ async def enrol(
             )
     answer = {"participant_id": participant_id, "meter_id": facts.meter_id, "utility_id": facts.utility_id}
     return {**answer, "aggregator_id": aggregator} if aggregator else answer
+
+
+async def enrol_all(node: P2PNode, items: list[Any], *, aggregator: str = "") -> list[dict[str, Any]]:
+    """`enrol` each `{participant_id, record | credential}` item; a refused item gets its error in its
+    place and does not stop the others (what the operator's and the aggregators' routes answer)."""
+    results: list[dict[str, Any]] = []
+    for item in items:
+        if not isinstance(item, dict):
+            err = UsageError("each prosumer is an object {participant_id, record | credential}")
+            results.append({"participant_id": None, "error": err.to_dict()})
+            continue
+        try:
+            results.append(
+                await enrol(
+                    node,
+                    str(item.get("participant_id", "")),
+                    item.get("record"),
+                    item.get("credential"),
+                    aggregator=aggregator,
+                )
+            )
+        except IESError as err:
+            results.append({"participant_id": item.get("participant_id"), "error": err.to_dict()})
+    return results
 
 
 def known_prosumer(node: P2PNode, session: Session, participant_id: str) -> ProsumerRow:

@@ -23,7 +23,7 @@ import httpx
 import orjson
 from fastapi import Request
 
-from ies.errors import IESError, PeerUnreachable, UnauthorizedAction
+from ies.errors import IESError, PeerUnreachable, UnauthorizedAction, UsageError
 from ies.exchange.signing import build_authorization
 from ies.registry.records import KeyRecord
 from ies.usecases.p2p.base import P2PNode
@@ -111,7 +111,5 @@ async def signed_caller(node: P2PNode, request: Request, guard: ReplayGuard, *, 
     try:
         body = orjson.loads(raw or b"{}")
     except orjson.JSONDecodeError:
-        from ies.errors import UsageError
-
         raise UsageError("body is not JSON") from None
     return SignedCaller(parsed.subscriber_id, record, body)
